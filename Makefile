@@ -1,0 +1,23 @@
+# Two commands on a fresh machine: `make demo` and `make test`.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+.PHONY: setup demo test lint bench clean
+
+setup:
+	bash scripts/setup.sh
+
+demo: setup
+	$(VENV)/bin/hieralign demo
+
+lint: setup
+	$(VENV)/bin/ruff check hieralign tests benchmarks
+
+test: setup lint
+	$(PY) -m pytest -q
+
+bench: setup
+	$(PY) benchmarks/run_all.py
+
+clean:
+	rm -rf runs .pytest_cache .ruff_cache
