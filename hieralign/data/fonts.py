@@ -1,0 +1,279 @@
+"""Font discovery, the family registry (DESIGN §4 font split) and per-character outline coverage.
+
+A face "covers" a character only if the glyph it maps to has real outlines: several CJK faces map
+characters to empty glyphs, which would silently render blank training images. Coverage is
+computed once per face for every code point in its cmap and cached on disk, so checking any
+charset afterwards is a set lookup.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", "~/.local/share/fonts", "~/.fonts")
+FONT_SUFFIXES = (".ttf", ".otf", ".ttc", ".otc")
+
+ROLE_TRAIN = "train"
+ROLE_TEST_ONLY = "test-only"
+ROLE_EXCLUDED = "excluded"
+
+
+@dataclass(frozen=True)
+class FontFace:
+    """One face inside a font file (a .ttc holds several, told apart by `index`)."""
+
+    path: str  # absolute path of the font file
+    index: int  # face index inside a collection (0 for .ttf/.otf)
+    family: str  # family name as the font declares it (e.g. "IPAPGothic")
+    style_name: str  # style as declared (e.g. "Regular", "Bold")
+
+    @property
+    def canonical_family(self) -> str:
+        return family_info(self.family)[0]
+
+    @property
+    def role(self) -> str:
+        return family_info(self.family)[1]
+
+    @property
+    def name(self) -> str:
+        """Stable human-readable id: "<canonical family>/<style>"."""
+        return f"{self.canonical_family}/{self.style_name}"
+
+
+# (regex on the declared family name, canonical family, role). First match wins; families that
+# match nothing keep their own name and may be used for training (DESIGN §4: "all other usable
+# families"). Proportional/mono/ex variants share glyph designs with their base family, so they
+# map to one canonical family and `training_faces` keeps one face per (family, style).
+FAMILY_RULES: list[tuple[str, str, str]] = [
+    # -- test-only (DESIGN §4) --
+    (r"^klee one", "Klee One", ROLE_TEST_ONLY),
+    (r"^kouzanbrushfontgyou?syo|^kouzan.*gy[oō]u?sho", "Kouzan Gyosho", ROLE_TEST_ONLY),
+    (r"^aoyagi ?soseki", "Aoyagi Soseki", ROLE_TEST_ONLY),
+    (r"^kiloji", "kiloji", ROLE_TEST_ONLY),
+    (r"^biz ?ud ?p?mincho", "BIZ UD Mincho", ROLE_TEST_ONLY),
+    (r"^dejima", "Dejima Mincho", ROLE_TEST_ONLY),
+    (r"^lxgw ?wenkai", "LXGW WenKai", ROLE_TEST_ONLY),
+    (r"^(wenquanyi|wqy) ?micro ?hei", "WQY Micro Hei", ROLE_TEST_ONLY),
+    (r"^droid sans fallback", "Droid Sans Fallback", ROLE_TEST_ONLY),
+    # -- crash FreeType inside Pillow (DESIGN §3) --
+    (r"^ume gothic s5$", "Ume Gothic S5", ROLE_EXCLUDED),
+    (r"^ume p gothic s[45]$", "Ume P Gothic S4/S5", ROLE_EXCLUDED),
+    # -- training families: merge proportional / mono / extended variants --
+    (r"^ipap?gothic$", "IPA Gothic", ROLE_TRAIN),
+    (r"^ipap?mincho$", "IPA Mincho", ROLE_TRAIN),
+    (r"^ipaexgothic$", "IPAex Gothic", ROLE_TRAIN),
+    (r"^ipaexmincho$", "IPAex Mincho", ROLE_TRAIN),
+    (r"^vl p?gothic$", "VL Gothic", ROLE_TRAIN),
+    (r"^biz ?ud ?p?gothic", "BIZ UD Gothic", ROLE_TRAIN),
+    (r"^takaop?gothic$", "Takao Gothic", ROLE_TRAIN),
+    (r"^takaop?mincho$", "Takao Mincho", ROLE_TRAIN),
+    (r"^konatu", "Konatu", ROLE_TRAIN),
+    (r"^setofont", "Seto", ROLE_TRAIN),
+    (r"^kouzanbrushfontsou?syo", "Kouzan Sosho", ROLE_TRAIN),
+    (r"^kouzanbrushfont$", "Kouzan Kaisho", ROLE_TRAIN),
+    (r"^aoyagi ?kouzan", "Aoyagi Kouzan T", ROLE_TRAIN),
+    (r"^motoyalcedar", "Motoya L Cedar", ROLE_TRAIN),
+    (r"^motoyalmaru", "Motoya L Maru", ROLE_TRAIN),
+    (r"^noto sans cjk", "Noto Sans CJK", ROLE_TRAIN),
+    (r"^noto serif cjk", "Noto Serif CJK", ROLE_TRAIN),
+]
+
+# Default training families: small Debian packages (apt-packages.txt), distinct designs
+# (gothic, mincho, rounded, brush, handwriting-like), each >= 99 % of etl9g with real outlines.
+DEFAULT_TRAIN_FAMILIES: tuple[str, ...] = (
+    "IPA Gothic", "IPA Mincho", "VL Gothic", "Sawarabi Gothic", "Sawarabi Mincho",
+    "Motoya L Cedar", "Motoya L Maru", "Aoyagi Kouzan T", "Seto", "Konatu",
+)
+
+
+@lru_cache(maxsize=4096)
+def family_info(declared_family: str) -> tuple[str, str]:
+    """(canonical family, role) for a declared family name."""
+    key = declared_family.strip().lower()
+    for pattern, canonical, role in FAMILY_RULES:
+        if re.search(pattern, key):
+            return canonical, role
+    return declared_family.strip(), ROLE_TRAIN
+
+
+def _fc_list() -> list[FontFace] | None:
+    if shutil.which("fc-list") is None:
+        return None
+    fmt = "%{file}\t%{index}\t%{family[0]}\t%{style[0]}\n"
+    try:
+        out = subprocess.run(["fc-list", "--format", fmt], capture_output=True, text=True, timeout=60, check=True)
+    except (subprocess.SubprocessError, OSError):
+        return None
+    faces = []
+    for line in out.stdout.splitlines():
+        parts = line.split("\t")
+        if len(parts) == 4 and parts[0].lower().endswith(FONT_SUFFIXES):
+            faces.append(FontFace(parts[0], int(parts[1] or 0), parts[2], parts[3] or "Regular"))
+    return faces
+
+
+def _scan_dir(root: Path) -> list[FontFace]:
+    """Read family/style names with fontTools (used when fc-list is missing, and for extra dirs)."""
+    from fontTools.ttLib import TTCollection, TTFont
+
+    faces = []
+    for path in sorted(p for p in root.rglob("*") if p.suffix.lower() in FONT_SUFFIXES):
+        try:
+            fonts = TTCollection(str(path), lazy=True).fonts if path.suffix.lower() in (".ttc", ".otc") \
+                else [TTFont(str(path), lazy=True)]
+        except Exception:  # unreadable font files are skipped, not fatal for discovery
+            continue
+        for index, font in enumerate(fonts):
+            names = font["name"]
+            family = names.getBestFamilyName() or path.stem
+            style = names.getBestSubFamilyName() or "Regular"
+            faces.append(FontFace(str(path), index, family, style))
+    return faces
+
+
+def discover_fonts(extra_dirs: Sequence[str | os.PathLike] = (), use_fc_list: bool = True) -> list[FontFace]:
+    """All faces on this machine (fc-list, else the standard font dirs) plus `extra_dirs` and
+    $HIERALIGN_FONT_DIRS (':'-separated). Symlinked duplicates are dropped; sorted by name."""
+    faces = _fc_list() if use_fc_list else None
+    if faces is None:
+        faces = [f for d in FONT_DIRS if Path(d).expanduser().is_dir() for f in _scan_dir(Path(d).expanduser())]
+    env_dirs = [d for d in os.environ.get("HIERALIGN_FONT_DIRS", "").split(":") if d]
+    for d in [*extra_dirs, *env_dirs]:
+        faces += _scan_dir(Path(d))
+    unique: dict[tuple[str, int], FontFace] = {}
+    for face in faces:
+        real = os.path.realpath(face.path)
+        unique.setdefault((real, face.index), FontFace(real, face.index, face.family, face.style_name))
+    return sorted(unique.values(), key=lambda f: (f.canonical_family.lower(), f.family, f.style_name, f.path))
+
+
+def _cache_dir() -> Path:
+    root = os.environ.get("HIERALIGN_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "hieralign")
+    return Path(root) / "fontcov"
+
+
+def _face_key(face: FontFace) -> str:
+    st = os.stat(face.path)
+    raw = f"v1|{os.path.realpath(face.path)}|{face.index}|{st.st_size}|{st.st_mtime_ns}"
+    return hashlib.sha256(raw.encode()).hexdigest()[:24]
+
+
+def _outlined_codepoints(face: FontFace) -> list[int]:
+    """Code points whose glyph has real outlines (glyf contours / components, or CFF ink)."""
+    import logging
+
+    from fontTools.ttLib import TTFont
+
+    # Many CJK fonts have harmless header quirks that fontTools logs as warnings for every face.
+    logging.getLogger("fontTools").setLevel(logging.ERROR)
+    font = TTFont(face.path, fontNumber=face.index, lazy=True)
+    cmap = font.getBestCmap() or {}
+    if "glyf" in font:
+        glyf = font["glyf"]
+        def has_ink(name: str) -> bool:
+            glyph = glyf[name]
+            return glyph.numberOfContours != 0  # -1 = composite (has components), >0 = contours
+    else:
+        from fontTools.pens.boundsPen import ControlBoundsPen
+
+        glyphset = font.getGlyphSet()
+        def has_ink(name: str) -> bool:
+            pen = ControlBoundsPen(glyphset)
+            glyphset[name].draw(pen)
+            return pen.bounds is not None
+    ink: dict[str, bool] = {}
+    out = []
+    for cp, name in cmap.items():
+        if name not in ink:
+            try:
+                ink[name] = has_ink(name)
+            except Exception:  # a broken glyph counts as missing
+                ink[name] = False
+        if ink[name]:
+            out.append(cp)
+    return sorted(out)
+
+
+def _to_ranges(cps: list[int]) -> list[list[int]]:
+    ranges: list[list[int]] = []
+    for cp in cps:
+        if ranges and ranges[-1][1] == cp - 1:
+            ranges[-1][1] = cp
+        else:
+            ranges.append([cp, cp])
+    return ranges
+
+
+@lru_cache(maxsize=512)
+def outlined_chars(face: FontFace) -> frozenset[str]:
+    """Characters this face draws with real outlines (cached on disk per font file version)."""
+    path = _cache_dir() / f"{_face_key(face)}.json"
+    if path.is_file():
+        try:
+            ranges = json.loads(path.read_text())["ranges"]
+            return frozenset(chr(c) for a, b in ranges for c in range(a, b + 1))
+        except (ValueError, KeyError):
+            pass  # corrupt cache entry: recompute below
+    cps = _outlined_codepoints(face)
+    from hieralign.utils.io import atomic_write_json
+
+    try:
+        atomic_write_json(path, {"face": face.name, "path": face.path, "index": face.index, "ranges": _to_ranges(cps)})
+    except OSError:
+        pass  # read-only home: coverage still works, just not cached
+    return frozenset(chr(c) for c in cps)
+
+
+def coverage(face: FontFace, chars: Iterable[str]) -> float:
+    """Fraction of `chars` drawn with real outlines by `face`."""
+    chars = list(chars)
+    have = outlined_chars(face)
+    return sum(c in have for c in chars) / max(1, len(chars))
+
+
+def training_faces(chars: Sequence[str], min_coverage: float = 0.95, families: Sequence[str] | None = None,
+                   role: str = "train", faces: Sequence[FontFace] | None = None) -> list[FontFace]:
+    """Faces to render `chars` with, one per (canonical family, style).
+
+    role="train" refuses test-only families (DESIGN §4 font split); role="eval" accepts them and,
+    without `families`, returns only test-only families. Excluded (crash-prone) faces are never
+    returned. `families` are canonical or declared names (case-insensitive)."""
+    if role not in ("train", "eval"):
+        raise ValueError(f"role must be 'train' or 'eval', not {role!r}")
+    faces = list(discover_fonts() if faces is None else faces)
+    wanted = {family_info(f)[0].lower() for f in families} if families else None
+    if wanted and role == "train":
+        bad = sorted({family_info(f)[0] for f in families if family_info(f)[1] == ROLE_TEST_ONLY})
+        if bad:
+            raise ValueError(f"test-only font families cannot be used for training: {', '.join(bad)} "
+                             "(DESIGN §4); use role='eval' (--role eval) to render evaluation data")
+    best: dict[tuple[str, str], tuple[float, FontFace]] = {}
+    for face in faces:
+        if face.role == ROLE_EXCLUDED or (role == "train" and face.role == ROLE_TEST_ONLY):
+            continue
+        if wanted is not None and face.canonical_family.lower() not in wanted:
+            continue
+        if wanted is None and role == "eval" and face.role != ROLE_TEST_ONLY:
+            continue
+        cov = coverage(face, chars)
+        key = (face.canonical_family, face.style_name.lower())
+        if cov >= min_coverage and (key not in best or cov > best[key][0]):
+            best[key] = (cov, face)
+    return [best[k][1] for k in sorted(best)]
+
+
+def default_training_faces(chars: Sequence[str], min_coverage: float = 0.95) -> list[FontFace]:
+    """The DEFAULT_TRAIN_FAMILIES that are installed and cover `chars`; falls back to every
+    training family when none of the defaults is installed."""
+    found = training_faces(chars, min_coverage, families=DEFAULT_TRAIN_FAMILIES)
+    return found or training_faces(chars, min_coverage)
