@@ -1,0 +1,127 @@
+"""Losses: multi-positive InfoNCE at character level and late-interaction (max-sim) token losses.
+
+Positives are decided by class label, not by position, so two images of one class in a batch,
+or one class's text appearing on two ranks, are both positives, never each other's negatives.
+Under `torch.distributed` every rank gathers the features *with gradient*
+(`torch.distributed.nn.functional.all_gather`) and computes the loss over the full global matrix,
+so the loss value equals the single-process loss on the concatenated batch.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from hieralign.models.char.config import LossConfig
+
+
+def distributed_world() -> int:
+    import torch.distributed as dist
+
+    return dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
+
+
+def gather_with_grad(x: torch.Tensor, pad_dim: int | None = None, pad_value: float = 0) -> torch.Tensor:
+    """Concatenate `x` from all ranks along dim 0, keeping the autograd graph.
+
+    `pad_dim` pads that dimension to the largest size on any rank first (token sequences differ
+    in length between ranks; all_gather needs equal shapes).
+    """
+    if distributed_world() == 1:
+        return x
+    import torch.distributed as dist
+    import torch.distributed.nn.functional as dist_fn
+
+    if pad_dim is not None:
+        size = torch.tensor([x.shape[pad_dim]], device=x.device)
+        sizes = [torch.zeros_like(size) for _ in range(dist.get_world_size())]
+        dist.all_gather(sizes, size)
+        missing = int(max(s.item() for s in sizes)) - x.shape[pad_dim]
+        if missing:
+            pad = [0, 0] * (x.dim() - 1 - pad_dim) + [0, missing]
+            x = F.pad(x, pad, value=pad_value)
+    return torch.cat(dist_fn.all_gather(x), dim=0)
+
+
+def multi_positive_nce(logits: torch.Tensor, positives: torch.Tensor) -> torch.Tensor:
+    """Mean over rows with >= 1 positive of -log(sum_pos softmax(row))."""
+    has_pos = positives.any(dim=1)
+    if not bool(has_pos.any()):
+        return logits.sum() * 0.0
+    # Drop rows without a positive before the -inf masking: their logsumexp would be -inf and
+    # its backward NaN, even when multiplied by zero.
+    logits, positives = logits[has_pos], positives[has_pos]
+    log_all = torch.logsumexp(logits, dim=1)
+    log_pos = torch.logsumexp(logits.masked_fill(~positives, float("-inf")), dim=1)
+    return (log_all - log_pos).mean()
+
+
+def symmetric_nce(logits: torch.Tensor, image_labels: torch.Tensor, text_labels: torch.Tensor) -> torch.Tensor:
+    positives = image_labels[:, None] == text_labels[None, :]
+    return 0.5 * (multi_positive_nce(logits, positives) + multi_positive_nce(logits.t(), positives.t()))
+
+
+def late_interaction(image_tokens: torch.Tensor, text_tokens: torch.Tensor, text_pad: torch.Tensor) -> torch.Tensor:
+    """(B,Ti,d) x (T,Lt,d) -> (B,T): mean over real text tokens of the best-matching image token."""
+    sim = torch.einsum("bid,tjd->btji", image_tokens, text_tokens).amax(dim=-1)  # (B,T,Lt)
+    valid = (~text_pad).to(sim.dtype)
+    return (sim * valid[None]).sum(-1) / valid.sum(-1).clamp_min(1.0)[None]
+
+
+def first_of_each_class(labels: torch.Tensor, limit: int) -> torch.Tensor:
+    """Indices of the first image of each distinct label, in batch order, at most `limit`."""
+    seen: set[int] = set()
+    keep = []
+    for i, lab in enumerate(labels.tolist()):
+        if lab not in seen:
+            seen.add(lab)
+            keep.append(i)
+        if len(keep) >= limit:
+            break
+    return torch.tensor(keep, dtype=torch.long, device=labels.device)
+
+
+class FineGrainedContrastiveLoss(nn.Module):
+    """Hi-GITA loss: w_s * stroke max-sim + w_r * radical max-sim + w_c * character InfoNCE."""
+
+    def __init__(self, cfg: LossConfig):
+        super().__init__()
+        self.cfg = cfg
+
+    def forward(self, image: dict[str, torch.Tensor], text: dict[str, torch.Tensor], image_labels: torch.Tensor,
+                text_labels: torch.Tensor, logit_scale: torch.Tensor) -> dict[str, torch.Tensor]:
+        img_lab, txt_lab = gather_with_grad(image_labels), gather_with_grad(text_labels)
+        char_logits = logit_scale * gather_with_grad(image["character"]) @ gather_with_grad(text["character"]).t()
+        losses = {"character": symmetric_nce(char_logits, img_lab, txt_lab)}
+        losses.update(self._token_losses(image, text, image_labels, text_labels, logit_scale))
+        c = self.cfg
+        losses["total"] = (c.weight_character * losses["character"] + c.weight_stroke * losses["stroke"]
+                           + c.weight_radical * losses["radical"])
+        return losses
+
+    def _token_losses(self, image, text, image_labels, text_labels, logit_scale) -> dict[str, torch.Tensor]:
+        # Token-level cost is B*T*Ti*Lt*d: use one image per class (at most token_loss_max_images)
+        # and those classes' texts only.
+        img_idx = first_of_each_class(image_labels, self.cfg.token_loss_max_images)
+        sub_labels = image_labels[img_idx]
+        txt_idx = torch.stack([(text_labels == lab).nonzero()[0, 0] for lab in sub_labels.tolist()])
+        img_lab, txt_lab = gather_with_grad(sub_labels), gather_with_grad(text_labels[txt_idx])
+        out = {}
+        for level in ("stroke", "radical"):
+            img_tok = gather_with_grad(image[f"{level}_tokens"][img_idx])
+            txt_tok = gather_with_grad(text[f"{level}_tokens"][txt_idx], pad_dim=1)
+            txt_pad = gather_with_grad(text[f"{level}_pad"][txt_idx].float(), pad_dim=1, pad_value=1.0).bool()
+            sim = late_interaction(img_tok, txt_tok, txt_pad)
+            out[level] = symmetric_nce(logit_scale * sim, img_lab, txt_lab)
+        return out
+
+
+class HierCodeLoss(nn.Module):
+    """Baseline: cross-entropy of scaled cosine logits against every training class prototype."""
+
+    def forward(self, image: dict[str, torch.Tensor], text: dict[str, torch.Tensor], image_labels: torch.Tensor,
+                text_labels: torch.Tensor, logit_scale: torch.Tensor) -> dict[str, torch.Tensor]:
+        logits = logit_scale * image["character"] @ text["character"].t()
+        loss = multi_positive_nce(logits, image_labels[:, None] == text_labels[None, :])
+        return {"character": loss, "total": loss}

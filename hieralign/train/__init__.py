@@ -1,0 +1,1 @@
+"""Training of the character models (`hieralign train char`): one accelerate-based trainer."""
