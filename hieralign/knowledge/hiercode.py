@@ -20,6 +20,7 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 
 import torch
 
@@ -115,11 +116,13 @@ class HierCodebook:
         return book
 
 
-def _entries_of(ch: str, config: HierCodeConfig) -> list[tuple[str, str]]:
+@lru_cache(maxsize=200_000)
+def _entries_of(ch: str, config: HierCodeConfig) -> tuple[tuple[str, str], ...]:
+    """Entries of one character (memoised: candidate sets of 88k characters are re-encoded often)."""
     from hieralign.knowledge.ids import IDSDatabase
 
     tree = IDSDatabase.load().tree(ch, config.region, True, frozenset(config.stop))
     pairs = node_positions(tree, config.max_depth)
     if config.position_free:
         pairs += [("*", tok) for tok in dict.fromkeys(tok for _, tok in pairs)]
-    return pairs
+    return tuple(pairs)
