@@ -23,7 +23,8 @@ class TrainConfig:
     weight_decay: float = 0.05  # AdamW weight decay on matrices and conv kernels
     warmup_steps: int = 300  # linear warmup steps, then cosine decay to 1% of lr
     grad_clip: float = 1.0  # max global gradient norm
-    text_classes_per_step: int = 512  # Hi-GITA: batch classes + random seen classes as negatives, per process
+    images_per_class: int = 2  # k: batches are built from runs of k images of one class (B/k classes per batch)
+    text_classes_per_step: int = 0  # Hi-GITA: pad the batch's classes with random training classes up to this (0 = off)
     augment: bool = True  # batch augmentation from hieralign.data.augment (seeded, never flips)
     limit_samples: int = 0  # use at most this many training images (seeded subset; 0 = all)
     seed: int = 0  # seeds data order, augmentation, init and dropout

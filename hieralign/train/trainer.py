@@ -56,6 +56,7 @@ class CharTrainer:
         seed_everything(cfg.seed)
         self._setup_data()
         self._setup_model()
+        self._augmenter = None
         self.history: list[dict[str, Any]] = []
         self.best_val = -1.0
         self.epoch, self.step_in_epoch, self.global_step = 0, 0, 0
@@ -73,7 +74,8 @@ class CharTrainer:
                              f"{cfg.split} (dropped: {self.sel.dropped}); need >= one batch")
         class_of = {c: i for i, c in enumerate(self.plan.train_chars)}
         self.label_map = np.array([class_of.get(c, -1) for c in self.store.charset], np.int64)
-        present = np.unique(self.label_map[np.asarray(self.store.labels)[self.sel.train]])
+        self.train_labels = self.label_map[np.asarray(self.store.labels)[self.sel.train]]
+        present = np.unique(self.train_labels)
         self.n_classes_present = int(present.size)
 
     def _setup_model(self) -> None:
@@ -99,7 +101,7 @@ class CharTrainer:
     def _epoch_batches(self, epoch: int) -> np.ndarray:
         """(steps, batch) store indices for this process; depends only on (seed, epoch)."""
         rng = np.random.default_rng([self.cfg.seed, epoch])
-        order = self.sel.train[rng.permutation(len(self.sel.train))]
+        order = class_chunked_order(self.sel.train, self.train_labels, self.cfg.images_per_class, rng)
         world, rank, b = self.acc.num_processes, self.acc.process_index, self.cfg.batch_size
         order = order[: self.steps_per_epoch * world * b].reshape(self.steps_per_epoch, world, b)
         return order[:, rank]
@@ -149,9 +151,11 @@ class CharTrainer:
         return {k: float(v.detach()) for k, v in losses.items()}
 
     def _augment(self, images: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-        from hieralign.train.augment import augment_batch
+        if self._augmenter is None:
+            from hieralign.data.augment import GlyphAugment
 
-        return augment_batch(images, gen)
+            self._augmenter = GlyphAugment()
+        return self._augmenter(images, gen)
 
     def _run_epoch(self, epoch: int, deadline: float | None) -> tuple[dict[str, float], bool]:
         batches = self._epoch_batches(epoch)
@@ -291,3 +295,25 @@ class CharTrainer:
             write_history(self.dir, self.history)
         shown = {k: round(v, 4) if isinstance(v, float) else v for k, v in record.items()}
         self.acc.print(f"epoch {self.epoch}: {shown}")
+
+
+def class_chunked_order(indices: np.ndarray, labels: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+    """Every index once, in shuffled runs of up to `k` images of one class.
+
+    With k images per class in a batch, a batch of B images has ~B/k distinct classes, so the
+    Hi-GITA text tower encodes B/k decompositions per step instead of ~B: on a CPU the text
+    transformers cost as much as the image tower, and k=2 halves that cost.
+    """
+    if k <= 1:
+        return indices[rng.permutation(len(indices))]
+    perm = rng.permutation(len(indices))
+    by_class = perm[np.argsort(labels[perm], kind="stable")]  # shuffled within each class
+    sorted_labels = labels[by_class]
+    starts = np.flatnonzero(np.r_[True, sorted_labels[1:] != sorted_labels[:-1]])
+    rank_in_class = np.arange(len(by_class)) - np.repeat(starts, np.diff(np.r_[starts, len(by_class)]))
+    chunk_id = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(by_class)])) * 10**6 + rank_in_class // k
+    _, chunk = np.unique(chunk_id, return_inverse=True)
+    chunk_order = rng.permutation(chunk.max() + 1)
+    position = np.empty_like(chunk_order)
+    position[chunk_order] = np.arange(len(chunk_order))
+    return indices[by_class[np.lexsort((rank_in_class, position[chunk]))]]

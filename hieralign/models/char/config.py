@@ -88,8 +88,8 @@ def _lite() -> ModelConfig:
     return ModelConfig(
         preset="lite", embed_dim=128,
         image=ImageEncoderConfig(stem_channels=48, stage_channels=(48, 96), radical_dim=96),
-        text=TextEncoderConfig(dim=96, stroke_layers=1, ids_layers=1, fusion_layers=1),
-        loss=LossConfig(token_dim=48),
+        text=TextEncoderConfig(dim=64, stroke_layers=1, ids_layers=1, fusion_layers=1),
+        loss=LossConfig(token_dim=32, token_loss_max_images=32),
     )
 
 

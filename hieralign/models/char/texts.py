@@ -3,12 +3,12 @@
 Per character: the SD stroke-class sequence (KanjiVG via `hieralign.knowledge.strokes`), the
 prefix-order expanded IDS tokens encoded with the model's IDS vocabulary, and (HierCode) the
 hierarchical multi-hot code. The tokenizer is part of a checkpoint: its vocabulary and codebook
-recipe are saved in the checkpoint metadata and checked by hash on load.
+are saved in the checkpoint metadata and checked by hash on load.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -31,7 +31,6 @@ class DecompositionTokenizer:
     region: str  # IDS region ("J" or "G")
     vocab: Any = None  # hieralign.knowledge.vocab.Vocabulary (Hi-GITA), None for HierCode
     codebook: Any = None  # hieralign.knowledge.hiercode.HierCodebook (HierCode), None for Hi-GITA
-    codebook_recipe: dict[str, Any] = field(default_factory=dict)  # chars + max_depth to rebuild it
     max_strokes: int = 40  # stroke tokens kept (after the start token)
     max_ids_tokens: int = 40  # IDS tokens kept
 
@@ -44,8 +43,9 @@ class DecompositionTokenizer:
 
             return cls(region, vocab=build_ids_vocabulary(train_chars, region),
                        max_strokes=max_strokes, max_ids_tokens=max_ids_tokens)
-        recipe = {"chars": "".join(train_chars), "max_depth": max_depth}
-        return cls(region, codebook=_build_codebook(recipe, region), codebook_recipe=recipe,
+        from hieralign.knowledge.hiercode import HierCodebook
+
+        return cls(region, codebook=HierCodebook.build(train_chars, region, max_depth=max_depth),
                    max_strokes=max_strokes, max_ids_tokens=max_ids_tokens)
 
     @property
@@ -54,7 +54,7 @@ class DecompositionTokenizer:
 
     @property
     def codebook_size(self) -> int:
-        return int(self.codebook.size) if self.codebook is not None else 0
+        return len(self.codebook) if self.codebook is not None else 0
 
     @property
     def hash(self) -> str:
@@ -85,7 +85,7 @@ class DecompositionTokenizer:
         if self.vocab is not None:
             meta["vocab"] = self.vocab.to_json()
         else:
-            meta["codebook"] = self.codebook_recipe
+            meta["codebook"] = self.codebook.to_json()
         return meta
 
     @classmethod
@@ -97,18 +97,13 @@ class DecompositionTokenizer:
 
             tok = cls(region, vocab=Vocabulary.from_json(meta["vocab"]), **common)
         else:
-            recipe = meta["codebook"]
-            tok = cls(region, codebook=_build_codebook(recipe, region), codebook_recipe=recipe, **common)
+            from hieralign.knowledge.hiercode import HierCodebook
+
+            tok = cls(region, codebook=HierCodebook.from_json(meta["codebook"]), **common)
         if str(meta.get("hash", tok.hash)) != tok.hash:
             raise ValueError(f"checkpoint tokenizer hash {meta.get('hash')} != rebuilt {tok.hash}: the IDS or "
                              "stroke data changed since training; retrain or install the same data version")
         return tok
-
-
-def _build_codebook(recipe: dict[str, Any], region: str):
-    from hieralign.knowledge.hiercode import HierCodebook
-
-    return HierCodebook.build(list(recipe["chars"]), region, max_depth=int(recipe["max_depth"]))
 
 
 def _ids_sequence(ch: str, region: str) -> list[str]:

@@ -1,0 +1,1 @@
+"""Evaluation of the character models (`hieralign eval char`)."""
