@@ -157,7 +157,14 @@ def discover_fonts(extra_dirs: Sequence[str | os.PathLike] = (), use_fc_list: bo
     return sorted(unique.values(), key=lambda f: (f.canonical_family.lower(), f.family, f.style_name, f.path))
 
 
+def discover_fonts_in(directory: str | os.PathLike) -> list[FontFace]:
+    """Faces in one directory tree only (no system fonts)."""
+    return _scan_dir(Path(directory))
+
+
 def _cache_dir() -> Path:
+    if os.environ.get("HIERALIGN_FONT_CACHE"):
+        return Path(os.environ["HIERALIGN_FONT_CACHE"])
     root = os.environ.get("HIERALIGN_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "hieralign")
     return Path(root) / "fontcov"
 

@@ -89,3 +89,15 @@ def render_glyph(face: FontFace, ch: str, cfg: RenderConfig | None = None) -> np
     cfg = cfg or RenderConfig()
     raw = rasterize(face, ch, cfg.font_px)
     return normalize_glyph(raw, cfg.size, cfg.margin, cfg.ink_threshold, cfg.upscale_small)
+
+
+def render_variant(face: FontFace, ch: str, cfg: RenderConfig, rng: np.random.Generator) -> np.ndarray:
+    """A mildly different print of `ch` (for more than one image per font): another raster size
+    (changes hinting and anti-aliasing), a small rotation and a slightly different margin."""
+    px = int(rng.integers(max(16, cfg.font_px // 3), cfg.font_px + cfg.font_px // 4 + 1))
+    raw = rasterize(face, ch, px)
+    angle = float(rng.normal(0, 2.0))
+    if abs(angle) > 0.3:
+        raw = np.asarray(Image.fromarray(raw).rotate(angle, resample=Image.Resampling.BILINEAR, expand=True))
+    margin = int(np.clip(cfg.margin + rng.integers(-1, 3), 0, cfg.size // 4))
+    return normalize_glyph(raw, cfg.size, margin, cfg.ink_threshold, cfg.upscale_small)

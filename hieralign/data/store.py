@@ -142,12 +142,13 @@ class GlyphStoreWriter:
         by_style = Counter(self.styles[i] for i in self._styles[: self.count].tolist())
         by_source = Counter(self.sources[i] for i in self._sources[: self.count].tolist())
         return {
+            **self.extra_meta,
             "format": "hieralign-glyph-store", "version": FORMAT_VERSION, "complete": True,
             "count": self.count, "image_size": [self.size, self.size], "dtype": "uint8",
             "charset": "".join(self.charset), "num_classes_present": int(np.unique(labels).size),
             "styles": self.styles, "sources": self.sources,
             "counts_by_style": dict(by_style), "counts_by_source": dict(by_source),
-            "seconds": round(time.time() - self._started, 2), **self.extra_meta,
+            "seconds": round(time.time() - self._started, 2),
         }
 
     def abort(self) -> None:

@@ -9,7 +9,8 @@ from hieralign.data.fonts import FontFace, discover_fonts
 
 @pytest.fixture(autouse=True)
 def _font_cache(tmp_path_factory, monkeypatch):
-    monkeypatch.setenv("HIERALIGN_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
+    # fresh outline-coverage cache (the KanjiVG cache of hieralign.knowledge is left alone)
+    monkeypatch.setenv("HIERALIGN_FONT_CACHE", str(tmp_path_factory.getbasetemp() / "fontcov"))
 
 
 def make_font(path, drawn: str, empty: str, family: str = "Hieralign Test") -> None:
