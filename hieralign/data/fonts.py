@@ -67,7 +67,8 @@ FAMILY_RULES: list[tuple[str, str, str]] = [
     (r"^droid sans fallback", "Droid Sans Fallback", ROLE_TEST_ONLY),
     # -- crash FreeType inside Pillow (DESIGN §3) --
     (r"^ume gothic s5$", "Ume Gothic S5", ROLE_EXCLUDED),
-    (r"^ume p gothic s[45]$", "Ume P Gothic S4/S5", ROLE_EXCLUDED),
+    (r"^ume p gothic s4$", "Ume P Gothic S4", ROLE_EXCLUDED),
+    (r"^ume p gothic s5$", "Ume P Gothic S5", ROLE_EXCLUDED),
     # -- training families: merge proportional / mono / extended variants --
     (r"^ipap?gothic$", "IPA Gothic", ROLE_TRAIN),
     (r"^ipap?mincho$", "IPA Mincho", ROLE_TRAIN),

@@ -148,12 +148,14 @@ def _draw_stroke(draw: ImageDraw.ImageDraw, pts: np.ndarray, radii: np.ndarray, 
     """Quads between consecutive points + discs at the points: a smooth variable-width stroke."""
     d = np.diff(pts, axis=0)
     normal = np.stack([-d[:, 1], d[:, 0]], axis=1) / np.maximum(np.linalg.norm(d, axis=1, keepdims=True), 1e-9)
-    for i in range(len(d)):
-        a, b, ra, rb, n = pts[i], pts[i + 1], radii[i], radii[i + 1], normal[i]
-        quad = [tuple(a + n * ra), tuple(b + n * rb), tuple(b - n * rb), tuple(a - n * ra)]
-        draw.polygon(quad, fill=fill)
-    for (x, y), r in zip(pts, radii):
-        draw.ellipse((x - r, y - r, x + r, y + r), fill=fill)
+    a, b = pts[:-1], pts[1:]
+    na, nb = normal * radii[:-1, None], normal * radii[1:, None]
+    quads = np.stack([a + na, b + nb, b - nb, a - na], axis=1).tolist()  # (n-1, 4, 2), corners computed at once
+    discs = np.concatenate([pts - radii[:, None], pts + radii[:, None]], axis=1).tolist()
+    for quad in quads:
+        draw.polygon([tuple(c) for c in quad], fill=fill)
+    for box in discs:
+        draw.ellipse(box, fill=fill)
 
 
 def synthesize(paths: list[np.ndarray], rng: np.random.Generator, cfg: HandwritingConfig | None = None,
@@ -179,7 +181,7 @@ def synthesize(paths: list[np.ndarray], rng: np.random.Generator, cfg: Handwriti
         if prev_end is not None and rng.random() < style["join"] and np.linalg.norm(pts[0] - prev_end) < 0.3 * to_px:
             link = _resample(np.stack([prev_end, pts[0]]), max(1.0, base_r))
             _draw_stroke(draw, link, np.full(len(link), max(1.0, 0.3 * base_r)), 255)
-        pts = _resample(pts, max(1.5, 0.6 * base_r))
+        pts = _resample(pts, max(2.0, 0.9 * base_r))  # joints are discs, so ~r spacing is smooth
         radii = np.maximum(0.6, base_r * width_profile(np.linspace(0, 1, len(pts)), kind, style["brush"]))
         _draw_stroke(draw, pts, radii, 255)
         prev_end = pts[-1]
