@@ -95,7 +95,14 @@ def main(argv: list[str] | None = None) -> int:
     if not paths:
         print("hieralign recognize: no image files found", file=sys.stderr)
         return 2
-    recognizer = load_backend(args.backend, args.model, args.device)
-    results = recognize_files(recognizer, paths, args.candidates, args.top_k, args.batch_size)
+    try:
+        from hieralign.models.char.recognizer import resolve_candidates
+
+        resolve_candidates(args.candidates)  # fail before loading anything on a bad --candidates
+        recognizer = load_backend(args.backend, args.model, args.device)
+        results = recognize_files(recognizer, paths, args.candidates, args.top_k, args.batch_size)
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"hieralign recognize: {exc}", file=sys.stderr)
+        return 2
     print(format_results(results, args.format))
     return 0

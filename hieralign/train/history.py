@@ -32,7 +32,8 @@ def plot_history(path: Path, history: list[dict[str, Any]]) -> None:
         if any(key in h for h in history):
             ax_acc.plot(epochs, [h.get(key) for h in history], marker="o", label=key)
     ax_acc.set(xlabel="epoch", ylabel="accuracy", ylim=(0, 1), title="zero-shot validation (held-out seen classes)")
-    ax_acc.legend()
+    if ax_acc.lines:
+        ax_acc.legend()
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=90)

@@ -279,7 +279,7 @@ class CharTrainer:
 
     def _end_epoch(self, stats: dict[str, float]) -> None:
         record = {"epoch": self.epoch + 1, "lr": self.scheduler.get_last_lr()[0],
-                  "logit_scale": float(self.model.logit_scale()), **stats, **self.validate()}
+                  "logit_scale": float(self.model.logit_scale().detach()), **stats, **self.validate()}
         self.history.append(record)
         improved = record.get("val_top1", 0.0) > self.best_val or not self.plan.val_chars
         self.epoch, self.step_in_epoch = self.epoch + 1, 0

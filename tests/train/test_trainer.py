@@ -1,0 +1,89 @@
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from hieralign.train import char_cli
+from hieralign.train.trainer import class_chunked_order
+from hieralign.utils.checkpoint import load_state, load_weights
+
+from .conftest import train_args
+
+
+def test_class_chunked_order_is_a_seeded_permutation_in_class_runs():
+    idx = np.arange(100, 140)
+    labels = np.arange(40) % 7
+    a = class_chunked_order(idx, labels, 2, np.random.default_rng([0, 1]))
+    b = class_chunked_order(idx, labels, 2, np.random.default_rng([0, 1]))
+    assert np.array_equal(a, b) and sorted(a.tolist()) == idx.tolist()
+    lab = labels[a - 100]
+    chunks = sum(-(-c // 2) for c in np.bincount(labels))  # runs of <= 2 images of one class
+    switches = int((lab[1:] != lab[:-1]).sum())
+    assert switches <= chunks - 1 < 30  # a plain shuffle of 40 images over 7 classes switches ~34 times
+
+
+def test_training_writes_self_describing_checkpoints_and_history(tiny_store, tmp_path):
+    out = tmp_path / "run"
+    assert char_cli.main(train_args(tiny_store, out, "--use-higita")) == 0
+    history = json.loads((out / "history.json").read_text())
+    assert [h["epoch"] for h in history] == [1, 2]
+    assert {"loss_total", "loss_character", "loss_stroke", "loss_radical", "lr", "glyphs_per_s"} <= set(history[0])
+    weights, meta = load_weights(out / "best.safetensors")
+    assert meta["model"] == "higita" and meta["preset"] == "lite"
+    assert meta["protocol"] == {"split": "etl9g-zs", "seen": 500}
+    assert set(meta["train_chars"]).isdisjoint(meta["val_chars"])
+    assert meta["data"]["dropped"]["test_only_font"] == 0
+    state = load_state(out / "epoch_002.state.pt")  # weights_only load: no pickled code
+    assert state["epoch"] == 2 and state["global_step"] == 6
+    assert all(torch.isfinite(t).all() for t in weights.values())
+
+
+def test_store_images_of_unseen_classes_are_never_trained_on(tmp_path, tiny_chars):
+    from .storefix import render_store
+
+    seen, unseen = tiny_chars
+    store = render_store(tmp_path / "mixed", seen[:12] + unseen[:4], shifts=(0,))
+    from hieralign.train.data import plan_classes, select_images
+
+    plan = plan_classes("etl9g-zs", 500, 20, 0)
+    sel = select_images(store, plan)
+    trained = {store.char(i) for i in sel.train}
+    assert trained.isdisjoint(unseen) and sel.dropped["unseen_or_reserved_class"] == 4 * (len(store) // 16)
+    assert trained.isdisjoint(plan.val_chars)
+
+
+def _run(args, env):
+    return subprocess.Popen([sys.executable, "-m", "hieralign.cli", "train", "char", *args], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+@pytest.mark.slow
+def test_sigkill_and_resume_gives_the_same_weights_as_an_uninterrupted_run(tiny_store, tmp_path):
+    env = {**os.environ, "HIERALIGN_NO_PROGRESS": "1", "OMP_NUM_THREADS": "1"}
+    extra = ("--use-higita", "--epochs", "3")
+    straight = _run(train_args(tiny_store, tmp_path / "a", *extra), env)
+    assert straight.wait(timeout=300) == 0, straight.stderr.read().decode()[-2000:]
+
+    killed = _run(train_args(tiny_store, tmp_path / "b", *extra), env)
+    first = tmp_path / "b" / "epoch_001.safetensors"
+    deadline = time.time() + 300
+    while not first.exists() and killed.poll() is None and time.time() < deadline:
+        time.sleep(0.02)
+    killed.send_signal(signal.SIGKILL)
+    killed.wait()
+    assert killed.returncode == -signal.SIGKILL, "run finished before it could be killed"
+    assert not (tmp_path / "b" / "epoch_003.safetensors").exists()
+
+    resumed = _run(train_args(tiny_store, tmp_path / "b", *extra), env)  # same command, same dir
+    assert resumed.wait(timeout=300) == 0, resumed.stderr.read().decode()[-2000:]
+    a, _ = load_weights(tmp_path / "a" / "epoch_003.safetensors")
+    b, _ = load_weights(tmp_path / "b" / "epoch_003.safetensors")
+    assert a.keys() == b.keys()
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
