@@ -21,7 +21,13 @@ from pathlib import Path
 
 import numpy as np
 
-from hieralign.data.fonts import FontFace, default_training_faces, outlined_chars, training_faces
+from hieralign.data.fonts import (
+    FontFace,
+    default_training_faces,
+    outlined_chars,
+    source_names,
+    training_faces,
+)
 from hieralign.data.handwriting import HandwritingConfig, sample_rng, synthesize
 from hieralign.data.render import RenderConfig, render_glyph, render_variant
 from hieralign.data.selection import select_chars
@@ -38,6 +44,7 @@ class Task:
     style: str  # "printed" | "handwriting"
     chars: tuple[str, ...]  # characters of this chunk
     face: FontFace | None  # printed: the face; handwriting: None
+    source: str  # store source name of every image of the chunk
     copies: int  # images per character (per font / handwriting samples)
     first_copy: int  # index of the first copy (handwriting sample index offset)
     seed: int  # base seed of the chunk's random stream
@@ -52,7 +59,7 @@ def _render_task(args: tuple[Task, RenderConfig, HandwritingConfig]) -> tuple[np
                 rng = sample_rng(task.seed, ch, k)
                 images.append(render_glyph(task.face, ch, rcfg) if k == 0 else render_variant(task.face, ch, rcfg, rng))
                 labels.append(ch)
-        return np.stack(images), labels, task.face.name
+        return np.stack(images), labels, task.source
     from hieralign.knowledge.strokes import StrokeDatabase
 
     db = StrokeDatabase.load()
@@ -61,7 +68,7 @@ def _render_task(args: tuple[Task, RenderConfig, HandwritingConfig]) -> tuple[np
         for k in range(task.first_copy, task.first_copy + task.copies):
             images.append(synthesize(paths, sample_rng(task.seed, ch, k), hcfg, types))
             labels.append(ch)
-    return np.stack(images), labels, "synthetic-handwriting"
+    return np.stack(images), labels, task.source
 
 
 def _chunks(chars: list[str], per_char: int) -> list[tuple[str, ...]]:
@@ -74,12 +81,12 @@ def plan_tasks(chars: list[str], styles: list[str], faces: list[FontFace], per_f
     """Tasks in a fixed order, plus notes about characters that could not be produced."""
     tasks, notes = [], []
     if "printed" in styles:
-        for face in faces:
+        for face, source in zip(faces, source_names(faces)):
             have = outlined_chars(face)
             covered = [c for c in chars if c in have]
             if len(covered) < len(chars):
                 notes.append(f"{face.name}: {len(chars) - len(covered)} characters without outlines skipped")
-            tasks += [Task("printed", c, face, per_font, 0, seed) for c in _chunks(covered, per_font)]
+            tasks += [Task("printed", c, face, source, per_font, 0, seed) for c in _chunks(covered, per_font)]
     if "handwriting" in styles and hw_per_char > 0:
         from hieralign.knowledge.strokes import StrokeDatabase
 
@@ -87,7 +94,8 @@ def plan_tasks(chars: list[str], styles: list[str], faces: list[FontFace], per_f
         with_strokes = [c for c in chars if db.has(c)]
         if len(with_strokes) < len(chars):
             notes.append(f"handwriting: {len(chars) - len(with_strokes)} characters have no stroke paths, skipped")
-        tasks += [Task("handwriting", c, None, hw_per_char, 0, seed) for c in _chunks(with_strokes, hw_per_char)]
+        tasks += [Task("handwriting", c, None, "synthetic-handwriting", hw_per_char, 0, seed)
+                  for c in _chunks(with_strokes, hw_per_char)]
     return tasks, notes
 
 
@@ -166,7 +174,8 @@ def main(argv: list[str] | None = None) -> int:
     rcfg = RenderConfig(size=args.size, margin=args.margin)
     hcfg = HandwritingConfig(size=args.size, margin=args.margin)
     meta = {"builder": "hieralign data build", "build_args": vars(args), **sel.meta(), "styles_requested": styles,
-            "fonts": [{"name": f.name, "family": f.family, "path": f.path, "index": f.index, "role": f.role} for f in faces],
+            "fonts": [{"name": n, "family": f.family, "path": f.path, "index": f.index, "role": f.role}
+                      for f, n in zip(faces, source_names(faces))],
             "handwriting_seed": seed, "render_config": asdict(rcfg), "handwriting_config": asdict(hcfg)}
     capacity = sum(len(t.chars) * t.copies for t in tasks)
     with GlyphStoreWriter(args.out, sel.charset, args.size, max(1, capacity), args.overwrite, meta) as writer:

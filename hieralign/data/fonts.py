@@ -265,7 +265,7 @@ def training_faces(chars: Sequence[str], min_coverage: float = 0.95, families: S
         if bad:
             raise ValueError(f"test-only font families cannot be used for training: {', '.join(bad)} "
                              "(DESIGN §4); use role='eval' (--role eval) to render evaluation data")
-    best: dict[tuple[str, str], tuple[float, FontFace]] = {}
+    groups: dict[tuple[str, str], list[tuple[float, FontFace]]] = {}
     for face in faces:
         if face.role == ROLE_EXCLUDED or (role == "train" and face.role == ROLE_TEST_ONLY):
             continue
@@ -274,10 +274,57 @@ def training_faces(chars: Sequence[str], min_coverage: float = 0.95, families: S
         if wanted is None and role == "eval" and face.role != ROLE_TEST_ONLY:
             continue
         cov = coverage(face, chars)
-        key = (face.canonical_family, face.style_name.lower())
-        if cov >= min_coverage and (key not in best or cov > best[key][0]):
-            best[key] = (cov, face)
-    return [best[k][1] for k in sorted(best)]
+        if cov >= min_coverage:
+            groups.setdefault((face.canonical_family, face.style_name.lower()), []).append((cov, face))
+    chosen = []
+    for key in sorted(groups):
+        kept: dict[str, FontFace] = {}
+        # best coverage first, then the shortest declared name (IPAGothic before IPAPGothic)
+        for _, face in sorted(groups[key], key=lambda cf: (-cf[0], len(cf[1].family), cf[1].family)):
+            kept.setdefault(outline_signature(face), face)
+        chosen += list(kept.values())
+    return chosen
+
+
+PROBE_CHARS = "永漢東"  # kanji: proportional faces redraw the kana but share the kanji outlines
+
+
+@lru_cache(maxsize=512)
+def outline_signature(face: FontFace) -> str:
+    """Hash of the outlines of a few probe kanji: proportional / mono / "ex" variants of a family
+    share them and collapse to one face; real design variants (kiloji B/D, weights) do not."""
+    import logging
+
+    from fontTools.pens.recordingPen import RecordingPen
+    from fontTools.ttLib import TTFont
+
+    logging.getLogger("fontTools").setLevel(logging.ERROR)
+    digest = hashlib.sha1()
+    try:
+        font = TTFont(face.path, fontNumber=face.index, lazy=True)
+        cmap = font.getBestCmap() or {}
+        probes = [c for c in PROBE_CHARS if ord(c) in cmap] or sorted(outlined_chars(face))[:3]
+        for ch in probes:
+            name = cmap[ord(ch)]
+            if "glyf" in font:  # read contours directly: some faces have a broken hmtx table
+                coords, ends, _ = font["glyf"][name].getCoordinates(font["glyf"])
+                digest.update(repr((list(coords), list(ends))).encode())
+            else:
+                pen = RecordingPen()
+                font.getGlyphSet()[name].draw(pen)
+                digest.update(repr(pen.value).encode())
+    except Exception:  # unreadable outlines: treat the face as its own design
+        digest.update(f"{face.path}#{face.index}".encode())
+    return digest.hexdigest()[:16]
+
+
+def source_names(faces: Sequence[FontFace]) -> list[str]:
+    """Unique store source names: "<canonical family>/<style>", plus " [<declared family>]" where
+    several design variants share that (kiloji, kiloji - B, kiloji - D)."""
+    counts: dict[str, int] = {}
+    for face in faces:
+        counts[face.name] = counts.get(face.name, 0) + 1
+    return [f"{f.name} [{f.family}]" if counts[f.name] > 1 else f.name for f in faces]
 
 
 def default_training_faces(chars: Sequence[str], min_coverage: float = 0.95) -> list[FontFace]:

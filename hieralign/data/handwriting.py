@@ -96,7 +96,8 @@ def width_profile(t: np.ndarray, kind: str, brush: float) -> np.ndarray:
         shape = 1.0 - 0.8 * np.clip((t - 0.82) / 0.18, 0, 1)
     else:
         shape = 1.0 + 0.18 * np.exp(-(((t - 0.92) / 0.07) ** 2))
-    brush_profile = ramp_in * shape
+    ramp_out = 1.0 - 0.3 * np.clip((t - 0.85) / 0.15, 0, 1) ** 2  # pressure released as the pen lifts
+    brush_profile = ramp_in * shape * ramp_out
     pen_profile = 0.85 + 0.15 * ramp_in  # a ballpoint barely changes width
     return (1 - brush) * pen_profile + brush * brush_profile
 

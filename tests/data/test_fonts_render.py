@@ -96,3 +96,25 @@ def test_canonical_names_keep_their_role():
 
     for _, canonical, role in FAMILY_RULES:
         assert family_info(canonical) == (canonical, role), canonical
+
+
+def test_variants_with_identical_outlines_collapse(test_font, tmp_path):
+    from hieralign.data.fonts import source_names
+
+    from .conftest import make_font
+
+    # same family and style, same outlines (a "P" re-spacing) -> one face
+    twin = FontFace(test_font.path, 0, "Hieralign Test", "Regular")
+    copy_path = tmp_path / "fonts" / "copy.ttf"
+    copy_path.write_bytes(open(test_font.path, "rb").read())
+    copy = FontFace(str(copy_path), 0, "Hieralign Test", "Regular")
+    assert len(training_faces("一二三", faces=[twin, copy])) == 1
+    # same family and style, different outlines (a weight variant) -> both kept, unique names
+    other_path = tmp_path / "fonts" / "bold.ttf"
+    make_font(other_path, drawn="三二一", empty="")
+    bold = FontFace(str(other_path), 0, "Hieralign Test B", "Regular")
+    bold = FontFace(bold.path, 0, "Hieralign Test", "Regular")
+    faces = training_faces("一二三", faces=[twin, bold])
+    assert len(faces) == 2
+    names = source_names([FontFace(twin.path, 0, "kiloji", "Regular"), FontFace(bold.path, 0, "kiloji - B", "Regular")])
+    assert names == ["kiloji/Regular [kiloji]", "kiloji/Regular [kiloji - B]"]
