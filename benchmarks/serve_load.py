@@ -1,0 +1,108 @@
+"""Load benchmark: N recognise requests at concurrency C against a loopback server.
+
+    python benchmarks/serve_load.py                      # starts a server with a tiny model
+    python benchmarks/serve_load.py --model runs/higita/best.safetensors
+    python benchmarks/serve_load.py --url http://127.0.0.1:8000 --token T
+
+Prints requests/s, p50/p90/p99 latency and errors; writes docs/benchmarks/serve_load.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+from serve_common import machine, require_loopback, server  # noqa: E402
+
+
+def payloads(count: int = 32) -> list[bytes]:
+    """Dark-on-light PNGs of rendered kanji at various sizes (what a client would upload)."""
+    from PIL import Image
+
+    from hieralign.knowledge.charsets import charset
+    from hieralign.serve.tiny import render_set
+
+    glyphs, _ = render_set("".join(charset("etl9g")[71:71 + count // 2]), ("IPAGothic", "IPAMincho"))
+    out = []
+    for i, g in enumerate(glyphs):
+        buf = io.BytesIO()
+        Image.fromarray(255 - g).resize((64 + 16 * (i % 5),) * 2).save(buf, "PNG")
+        out.append(buf.getvalue())
+    return out
+
+
+async def run_load(url: str, total: int, concurrency: int, token: str | None, max_seconds: float) -> dict:
+    import httpx
+
+    bodies = payloads()
+    latencies: list[float] = []
+    errors: list[str] = []
+    counter = iter(range(total))
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    deadline = time.monotonic() + max_seconds
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        for i in counter:
+            if time.monotonic() > deadline:
+                errors.append("benchmark time limit reached")
+                return
+            files = {"images": ("g.png", bodies[i % len(bodies)], "image/png")}
+            start = time.perf_counter()
+            try:
+                r = await client.post("/v1/recognize", files=files, headers=headers)
+                ok = r.status_code == 200 and bool(r.json()["results"][0])
+                if not ok:
+                    errors.append(f"{r.status_code}: {r.text[:100]}")
+            except httpx.HTTPError as exc:
+                errors.append(repr(exc))
+            latencies.append(time.perf_counter() - start)
+
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=120) as client:
+        await client.post("/v1/recognize", files={"images": ("g.png", bodies[0], "image/png")}, headers=headers)
+        start = time.perf_counter()
+        await asyncio.gather(*(worker(client) for _ in range(concurrency)))
+        wall = time.perf_counter() - start
+    lat = np.asarray(latencies) * 1000
+    return {"requests": len(latencies), "concurrency": concurrency, "errors": len(errors),
+            "error_examples": errors[:5], "seconds": round(wall, 2),
+            "requests_per_s": round(len(latencies) / wall, 1),
+            "latency_ms": {q: round(float(np.percentile(lat, p)), 1) for q, p in
+                           (("p50", 50), ("p90", 90), ("p99", 99), ("max", 100))} if len(lat) else {}}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--url", help="a running loopback server (default: start one)")
+    p.add_argument("--model", help="checkpoint or export dir for the started server (default: a tiny model)")
+    p.add_argument("--server-args", default="", help="extra `hieralign serve` arguments, e.g. '--workers 2'")
+    p.add_argument("--token")
+    p.add_argument("--requests", type=int, default=2000)
+    p.add_argument("--concurrency", type=int, default=16)
+    p.add_argument("--max-seconds", type=float, default=900, help="stop (and count an error) after this long")
+    p.add_argument("--out", default="docs/benchmarks/serve_load.json")
+    args = p.parse_args(argv)
+    info = {"machine": machine(), "model": args.model or "tiny (hieralign.serve.tiny)", "server_args": args.server_args}
+    if args.url:
+        result = asyncio.run(run_load(require_loopback(args.url), args.requests, args.concurrency, args.token,
+                                      args.max_seconds))
+    else:
+        with server(args.model, args.server_args.split()) as url:
+            result = asyncio.run(run_load(url, args.requests, args.concurrency, args.token, args.max_seconds))
+    report = {**info, **result}
+    print(json.dumps(report, indent=2, ensure_ascii=False))
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return 0 if result["errors"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

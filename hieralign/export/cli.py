@@ -1,0 +1,45 @@
+"""`hieralign export --model CKPT --format onnx [--int8] --out DIR [--candidates etl9g,joyo]`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="hieralign export", description=__doc__)
+    p.add_argument("--model", required=True, help="character checkpoint (.safetensors or run dir)")
+    p.add_argument("--format", default="onnx", choices=("onnx",), help="export format")
+    p.add_argument("--out", required=True, help="output directory")
+    p.add_argument("--int8", action="store_true", help="also write an INT8 image tower")
+    p.add_argument("--candidates", default="etl9g",
+                   help="comma-separated charset names to pre-encode as candidate matrices (default etl9g)")
+    p.add_argument("--calibration", type=int, default=256,
+                   help="glyphs rendered from training fonts for static INT8 calibration (0 = dynamic INT8)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from hieralign.export.char_export import CharExportConfig, export_char
+
+    model = Path(args.model)
+    if not model.exists():
+        print(f"hieralign export: {model}: no such checkpoint file or directory", file=sys.stderr)
+        return 2
+    cfg = CharExportConfig(model=str(model), out=args.out, int8=args.int8,
+                           candidates=[c.strip() for c in args.candidates.split(",") if c.strip()],
+                           calibration=args.calibration)
+    start = time.perf_counter()
+    try:
+        manifest = export_char(cfg)
+    except (ValueError, FileNotFoundError, KeyError) as exc:
+        print(f"hieralign export: {exc}", file=sys.stderr)
+        return 2
+    sizes = {name: info["bytes"] for name, info in manifest["files"].items()}
+    print(json.dumps({"out": args.out, "seconds": round(time.perf_counter() - start, 1), "files": sizes,
+                      "parity": manifest.get("parity"), "int8": manifest.get("int8")}, indent=2, ensure_ascii=False))
+    return 0

@@ -1,0 +1,153 @@
+"""ONNX plumbing: export a tower, write/read `metadata_props`, quantise to INT8.
+
+Towers are exported with the dynamo exporter (`torch.export`): the TorchScript exporter bakes the
+batch size into `nn.MultiheadAttention`'s reshapes, so its "dynamic" batch axis fails at run time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import logging
+import os
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+OPSET = 18
+META_PREFIX = "hieralign."
+# Convolutions and matrix products carry the weights and the FLOPs; LayerNorm/softmax stay float.
+QUANTIZED_OPS = ["Conv", "MatMul", "Gemm"]
+
+
+def export_onnx(module: torch.nn.Module, args: tuple[torch.Tensor, ...], path: str | os.PathLike,
+                input_names: list[str], output_names: list[str], dynamic: dict[str, dict[int, tuple[str, int, int]]],
+                meta: dict[str, Any] | None = None) -> Path:
+    """Export `module(*args)` to a single .onnx file with named inputs/outputs and dynamic axes.
+
+    `dynamic` maps an input name to {axis: (dim name, min, max)}; outputs follow from the graph.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    dims: dict[str, torch.export.Dim] = {}
+    shapes = []
+    for name in input_names:
+        axes = {}
+        for axis, (dim_name, lo, hi) in dynamic.get(name, {}).items():
+            axes[axis] = dims.setdefault(dim_name, torch.export.Dim(dim_name, min=lo, max=hi))
+        shapes.append(axes)
+    with _quiet():
+        program = torch.onnx.export(module.eval(), args, dynamo=True, opset_version=OPSET, input_names=input_names,
+                                    output_names=output_names, dynamic_shapes=tuple(shapes), verbose=False)
+    if program is None:
+        raise RuntimeError(f"torch.onnx.export returned nothing for {path.name}")
+    program.save(str(path))
+    if meta:
+        set_metadata(path, meta)
+    return path
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """The exporter prints progress lines and warnings per step; keep the CLI output readable."""
+    loggers = [logging.getLogger(name) for name in ("torch.onnx", "")]  # "" = root: onnxruntime.quantization logs there
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        for lg, level in zip(loggers, levels):
+            lg.setLevel(level)
+
+
+def set_metadata(path: str | os.PathLike, meta: dict[str, Any]) -> None:
+    """Replace the model's hieralign.* `metadata_props` (values: str as is, others as JSON)."""
+    import onnx
+
+    model = onnx.load(str(path))
+    keep = [p for p in model.metadata_props if not p.key.startswith(META_PREFIX)]
+    del model.metadata_props[:]
+    model.metadata_props.extend(keep)
+    for key, value in meta.items():
+        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
+        model.metadata_props.add(key=META_PREFIX + key, value=text)
+    onnx.save(model, str(path))
+
+
+def read_metadata(path: str | os.PathLike) -> dict[str, Any]:
+    """hieralign.* metadata of an .onnx file, JSON values decoded."""
+    import onnx
+
+    model = onnx.load(str(path), load_external_data=False)
+    out: dict[str, Any] = {}
+    for prop in model.metadata_props:
+        if prop.key.startswith(META_PREFIX):
+            try:
+                out[prop.key[len(META_PREFIX):]] = json.loads(prop.value)
+            except json.JSONDecodeError:
+                out[prop.key[len(META_PREFIX):]] = prop.value
+    return out
+
+
+def session(path: str | os.PathLike, threads: int = 0):
+    """A CPU InferenceSession (threads=0: onnxruntime's default)."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    if threads:
+        opts.intra_op_num_threads = threads
+    opts.log_severity_level = 3
+    return ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
+
+
+def _without_value_info(src: str | os.PathLike, dst: str | os.PathLike) -> None:
+    import onnx
+
+    model = onnx.load(str(src))
+    del model.graph.value_info[:]
+    onnx.save(model, str(dst))
+
+
+class _ArrayReader:
+    """CalibrationDataReader over a float array, fed in small batches."""
+
+    def __init__(self, name: str, data: np.ndarray, batch: int = 16):
+        self.items = iter([{name: data[i:i + batch]} for i in range(0, len(data), batch)])
+
+    def get_next(self):
+        return next(self.items, None)
+
+    def rewind(self):  # not needed for one MinMax pass
+        pass
+
+
+def quantize_int8(src: str | os.PathLike, dst: str | os.PathLike, calibration: np.ndarray | None = None,
+                  input_name: str = "images") -> dict[str, Any]:
+    """INT8 copy of `src`: static QDQ (per-channel weights, MinMax activations) with a calibration
+    set, else dynamic (weights only). Returns how it was quantised, for the export manifest."""
+    from onnxruntime.quantization import QuantFormat, QuantType, quantize_dynamic, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    prepared = Path(str(dst) + ".pre.onnx")
+    with _quiet():
+        quant_pre_process(str(src), str(prepared), skip_symbolic_shape=True)
+        if calibration is not None and len(calibration):
+            quantize_static(str(prepared), str(dst), _ArrayReader(input_name, calibration.astype(np.float32)),
+                            quant_format=QuantFormat.QDQ, per_channel=True, activation_type=QuantType.QUInt8,
+                            weight_type=QuantType.QInt8, op_types_to_quantize=QUANTIZED_OPS)
+            how = {"method": "static", "format": "QDQ", "per_channel": True, "calibration_images": len(calibration)}
+        else:
+            _without_value_info(src, prepared)  # the exporter's stale value_info trips onnx shape inference
+            quantize_dynamic(str(prepared), str(dst), weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul", "Gemm"])
+            how = {"method": "dynamic", "weight_type": "int8"}
+    prepared.unlink(missing_ok=True)
+    how["bytes"] = Path(dst).stat().st_size
+    return how

@@ -1,0 +1,181 @@
+"""The FastAPI application: routes, auth, error mapping. Models are loaded once, outside requests.
+
+Inference runs in a threadpool bounded by `ServeConfig.workers`, so the event loop keeps
+accepting (and rejecting) requests while a model is busy.
+"""
+
+from __future__ import annotations
+
+import hmac
+import time
+from pathlib import Path
+from typing import Any
+
+import anyio
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from PIL import Image
+
+from hieralign import __version__
+from hieralign.serve.backends import CharService, LineService
+from hieralign.serve.config import ServeConfig
+from hieralign.serve.limits import BodySizeLimit, ImageLimits, InputError
+from hieralign.serve.requests import read_image_upload, read_json, read_recognize
+from hieralign.serve.schemas import (
+    ErrorBody,
+    Health,
+    ImageSearchJSON,
+    RecognizeJSON,
+    RecognizeResponse,
+    SearchResponse,
+    TextSearch,
+)
+
+STATIC_DIR = Path(__file__).parent / "static"
+ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorBody} for code in (400, 401, 404, 413, 415, 422, 503)}
+
+
+class ServerState:
+    """Everything a request needs, built once at startup."""
+
+    def __init__(self, cfg: ServeConfig, char: CharService | None, line: LineService | None):
+        self.cfg = cfg
+        self.char = char
+        self.line = line
+        self.limits = ImageLimits(cfg.max_image_pixels, cfg.max_image_side)
+        self.limiter = anyio.CapacityLimiter(max(1, cfg.workers))
+        self.token = cfg.resolved_token()
+
+    async def run(self, fn, *args):
+        return await anyio.to_thread.run_sync(fn, *args, limiter=self.limiter)
+
+    def need_char(self) -> CharService:
+        if self.char is None:
+            raise InputError(503, "no character model loaded; start the server with --model CKPT_OR_EXPORT_DIR")
+        return self.char
+
+    def need_line(self) -> LineService:
+        if self.line is None:
+            raise InputError(503, "no line model loaded; start the server with --line-model DIR [--index DIR]")
+        return self.line
+
+    def top_k(self, asked: int | None) -> int:
+        return max(1, min(asked or self.cfg.default_top_k, self.cfg.max_top_k))
+
+
+def create_app(cfg: ServeConfig, char: CharService | None = None, line: LineService | None = None) -> FastAPI:
+    """Build the app around already-loaded services (either may be None: its endpoints answer 503)."""
+    Image.MAX_IMAGE_PIXELS = cfg.max_image_pixels  # Pillow's own bomb guard backs up the header check
+    state = ServerState(cfg, char, line)
+    app = FastAPI(title="hieralign", version=__version__, responses=ERRORS,
+                  description="Zero-shot CJK character recognition and line image/text search.")
+    app.state.hieralign = state
+    app.add_middleware(BodySizeLimit, max_bytes=cfg.max_body_bytes)
+
+    @app.exception_handler(InputError)
+    async def _input_error(_: Request, exc: InputError) -> JSONResponse:
+        return JSONResponse({"detail": exc.message}, status_code=exc.status)
+
+    def auth(request: Request) -> None:
+        if state.token is None:
+            return
+        given = request.headers.get("authorization", "")
+        if not (given.startswith("Bearer ") and hmac.compare_digest(given[7:].encode(), state.token.encode())):
+            raise InputError(401, "missing or wrong API token: send `Authorization: Bearer <token>`")
+
+    _add_meta_routes(app, state)
+    _add_char_routes(app, state, auth)
+    _add_line_routes(app, state, auth)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app
+
+
+def _add_meta_routes(app: FastAPI, state: ServerState) -> None:
+    @app.get("/", include_in_schema=False)
+    async def workbench() -> FileResponse:
+        return FileResponse(STATIC_DIR / "index.html", media_type="text/html")
+
+    @app.get("/healthz", response_model=Health)
+    async def healthz() -> dict[str, Any]:
+        return {"status": "ok", "char_model": state.char is not None, "line_model": state.line is not None}
+
+    @app.get("/v1/info")
+    async def info() -> dict[str, Any]:
+        """Model cards, backends and the limits clients must respect."""
+        cfg = state.cfg
+        return {
+            "version": __version__, "auth": state.token is not None,
+            "char_model": None if state.char is None else {"backend": state.char.backend, **state.char.card()},
+            "line_model": None if state.line is None else state.line.card(),
+            "limits": {"max_body_bytes": cfg.max_body_bytes, "max_image_pixels": cfg.max_image_pixels,
+                       "max_image_side": cfg.max_image_side, "max_images": cfg.max_images,
+                       "max_text_chars": cfg.max_text_chars, "max_top_k": cfg.max_top_k},
+        }
+
+
+def _add_char_routes(app: FastAPI, state: ServerState, auth) -> None:
+    async def recognize(request: Request) -> dict[str, Any]:
+        images, top_k, candidates = await read_recognize(request, state.cfg, state.limits)
+        service = state.need_char()
+        start = time.perf_counter()
+        results = await state.run(service.recognize, images, candidates, state.top_k(top_k))
+        return {"results": results, "model": service.name, "backend": service.backend,
+                "elapsed_ms": (time.perf_counter() - start) * 1000}
+
+    app.post("/v1/recognize", response_model=RecognizeResponse, dependencies=[Depends(auth)],
+             summary="Recognise character images (multipart `images` files or JSON base64)",
+             openapi_extra=_recognize_openapi())(recognize)
+    app.post("/predict", response_model=RecognizeResponse, dependencies=[Depends(auth)],
+             summary="Seed-compatible alias of /v1/recognize (multipart field `image`)")(recognize)
+
+    @app.get("/v1/characters/{char}", dependencies=[Depends(auth)])
+    async def character(char: str, region: str = "J") -> dict[str, Any]:
+        """Decomposition (IDS tree, strokes) of one character and which loaded models know it."""
+        from hieralign.serve.characters import character_info
+
+        return await state.run(character_info, char, region, state.char, state.line)
+
+
+def _add_line_routes(app: FastAPI, state: ServerState, auth) -> None:
+    @app.post("/v1/search/text", response_model=SearchResponse, dependencies=[Depends(auth)])
+    async def search_text(request: Request) -> dict[str, Any]:
+        """Text -> matching line images (JSON `{"text": ..., "k": ...}`)."""
+        query = await read_json(request, TextSearch)
+        text = query.text.strip()
+        if not text:
+            raise InputError(400, "text: empty query; type some text")
+        if len(text) > state.cfg.max_text_chars:
+            raise InputError(413, f"text: {len(text)} characters, the limit is {state.cfg.max_text_chars}")
+        service = state.need_line()
+        start = time.perf_counter()
+        found = await state.run(service.search_text, text, state.top_k(query.k))
+        return {**found, "elapsed_ms": (time.perf_counter() - start) * 1000}
+
+    @app.post("/v1/search/image", response_model=SearchResponse, dependencies=[Depends(auth)])
+    async def search_image(request: Request) -> dict[str, Any]:
+        """Line image -> nearest transcriptions and similar lines (multipart `image` or JSON base64)."""
+        image, k = await read_image_upload(request, state.cfg, state.limits, ImageSearchJSON)
+        service = state.need_line()
+        start = time.perf_counter()
+        found = await state.run(service.search_image, image, state.top_k(k))
+        return {**found, "elapsed_ms": (time.perf_counter() - start) * 1000}
+
+    @app.get("/v1/lines/image/{token}", dependencies=[Depends(auth)], response_class=FileResponse)
+    async def line_image(token: str) -> FileResponse:
+        """A line image returned by a search; the token is not a path, only indexed files are served."""
+        if not (token.isalnum() and token.isascii() and len(token) == 32):
+            raise InputError(404, "unknown line image; use an image_url from a search result")
+        path = state.need_line().image_path(token)
+        if path is None or not path.is_file():
+            raise InputError(404, "unknown line image; use an image_url from a search result")
+        return FileResponse(path)
+
+
+def _recognize_openapi() -> dict[str, Any]:
+    files = {"type": "array", "items": {"type": "string", "format": "binary"}}
+    form = {"type": "object", "properties": {"images": files, "top_k": {"type": "integer"},
+                                             "candidates": {"type": "string"}}}
+    json_body = RecognizeJSON.model_json_schema()
+    return {"requestBody": {"content": {"multipart/form-data": {"schema": form},
+                                        "application/json": {"schema": json_body}}, "required": True}}

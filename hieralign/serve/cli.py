@@ -1,0 +1,77 @@
+"""`hieralign serve`: load the models once, then serve the HTTP API and the workbench page."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import fields
+
+from hieralign.serve.config import TOKEN_ENV, ServeConfig
+
+
+def build_parser() -> argparse.ArgumentParser:
+    d = ServeConfig()
+    p = argparse.ArgumentParser(prog="hieralign serve", description=__doc__)
+    p.add_argument("--model", dest="char_model", help="character checkpoint (.safetensors) or ONNX export dir")
+    p.add_argument("--line-model", help="line-CLIP model dir")
+    p.add_argument("--index", dest="index_dir", help="line embedding index dir")
+    p.add_argument("--host", default=d.host, help="bind address (default loopback; others need a token)")
+    p.add_argument("--port", type=int, default=d.port)
+    p.add_argument("--token", help=f"API token (or env {TOKEN_ENV}); clients send `Authorization: Bearer T`")
+    p.add_argument("--max-body-mb", type=float, default=d.max_body_mb, help="request body limit")
+    p.add_argument("--max-image-pixels", type=int, default=d.max_image_pixels, help="width*height limit per image")
+    p.add_argument("--max-image-side", type=int, default=d.max_image_side, help="longest-side limit per image")
+    p.add_argument("--max-images", type=int, default=d.max_images, help="images per recognise request")
+    p.add_argument("--max-text-chars", type=int, default=d.max_text_chars, help="characters per text query")
+    p.add_argument("--max-top-k", type=int, default=d.max_top_k)
+    p.add_argument("--workers", type=int, default=d.workers, help="inference calls running at once")
+    p.add_argument("--backend", choices=("auto", "torch", "onnx"), default=d.backend,
+                   help="character backend (auto: a dir is an ONNX export, a file a checkpoint)")
+    p.add_argument("--candidates", default=d.candidates,
+                   help="default candidate set when a request names none (charset name, or 'model')")
+    p.add_argument("--int8", action="store_true", help="use the INT8 image tower of an ONNX export")
+    p.add_argument("--log-level", default=d.log_level)
+    return p
+
+
+def config_from_args(args: argparse.Namespace) -> ServeConfig:
+    names = {f.name for f in fields(ServeConfig)}
+    return ServeConfig(**{k: v for k, v in vars(args).items() if k in names})
+
+
+def build_app(cfg: ServeConfig):
+    """Load the configured models (each optional) and build the app."""
+    from hieralign.serve.app import create_app
+    from hieralign.serve.backends import CharService, LineService
+
+    char = line = None
+    if cfg.char_model:
+        start = time.perf_counter()
+        char = CharService.load(cfg.char_model, backend=cfg.backend, int8=cfg.int8,
+                                candidates=cfg.candidates)
+        print(f"character model {char.name} ({char.backend}) loaded in {time.perf_counter() - start:.1f}s",
+              file=sys.stderr)
+    if cfg.line_model:
+        start = time.perf_counter()
+        line = LineService.load(cfg.line_model, cfg.index_dir)
+        print(f"line model + index loaded in {time.perf_counter() - start:.1f}s", file=sys.stderr)
+    if char is None and line is None:
+        print("warning: no --model and no --line-model: every model endpoint will answer 503", file=sys.stderr)
+    return create_app(cfg, char, line)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    cfg = config_from_args(args)
+    try:
+        cfg.check_bind()
+        app = build_app(cfg)
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"hieralign serve: {exc}", file=sys.stderr)
+        return 2
+    import uvicorn
+
+    print(f"workbench: http://{cfg.host}:{cfg.port}/   API docs: http://{cfg.host}:{cfg.port}/docs", file=sys.stderr)
+    uvicorn.run(app, host=cfg.host, port=cfg.port, log_level=cfg.log_level, timeout_keep_alive=5)
+    return 0

@@ -1,0 +1,45 @@
+"""Server settings: where the models are, where to listen, and the limits on what clients send."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+TOKEN_ENV = "HIERALIGN_API_TOKEN"
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+@dataclass
+class ServeConfig:
+    char_model: str | None = None  # CharRecognizer checkpoint (.safetensors) or ONNX export dir; None = no /v1/recognize
+    line_model: str | None = None  # line-CLIP model dir for LineSearcher.from_dir; None = no /v1/search/*
+    index_dir: str | None = None  # line embedding index dir (default: the searcher's own default)
+    host: str = "127.0.0.1"  # bind address; anything but loopback requires a token
+    port: int = 8000  # TCP port
+    token: str | None = None  # API token checked as `Authorization: Bearer <token>` (env HIERALIGN_API_TOKEN)
+    max_body_mb: float = 8.0  # request bodies larger than this get 413, counted while reading
+    max_image_pixels: int = 16_000_000  # width*height limit, checked from the image header before decoding
+    max_image_side: int = 8192  # longest side limit, checked from the header before decoding
+    max_images: int = 64  # images per /v1/recognize request
+    max_text_chars: int = 512  # characters per text query
+    max_top_k: int = 50  # cap on top_k / k
+    default_top_k: int = 5  # top_k when the client does not say
+    workers: int = 2  # inference calls run at once in the threadpool (the event loop never blocks)
+    backend: str = "auto"  # char backend: "auto" (by path), "torch" or "onnx"
+    candidates: str = "etl9g"  # default candidate set: charset name(s), or "model" = the model's training classes
+    int8: bool = False  # with an ONNX export dir: use the INT8 image tower when present
+    log_level: str = "info"  # uvicorn log level
+
+    @property
+    def max_body_bytes(self) -> int:
+        return int(self.max_body_mb * 1024 * 1024)
+
+    def resolved_token(self) -> str | None:
+        return self.token or os.environ.get(TOKEN_ENV) or None
+
+    def check_bind(self) -> None:
+        """Refuse to listen beyond loopback without a token: the API runs models on request."""
+        if self.host not in LOOPBACK_HOSTS and not self.resolved_token():
+            raise ValueError(
+                f"binding to {self.host!r} exposes the API beyond this machine; set --token or "
+                f"{TOKEN_ENV} (clients then send `Authorization: Bearer <token>`), or bind to 127.0.0.1")

@@ -1,0 +1,126 @@
+"""Input limits enforced before work is done: body size while reading, image size from the header.
+
+A client can send a 20000x20000 PNG that is 400 kB on the wire and 400 MB decoded, or stream an
+endless body. Both are stopped early: the body by counting bytes as they arrive (not after), the
+image by reading only its header (`Image.open` is lazy) before `load()` allocates pixels.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass
+
+from PIL import Image, UnidentifiedImageError
+
+# Formats a glyph or line image comes in. TIFF (16-bit, multi-page, exotic compressions) and the
+# long tail of Pillow's readers are refused rather than half-supported.
+ALLOWED_FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "GIF")
+ALLOWED_MODES = ("1", "L", "LA", "P", "RGB", "RGBA", "PA")
+
+
+class InputError(ValueError):
+    """A client error: carries the HTTP status and a message that says what to change."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass
+class ImageLimits:
+    max_pixels: int  # width*height
+    max_side: int  # longest side
+
+
+def open_image(data: bytes, limits: ImageLimits, name: str = "image") -> Image.Image:
+    """Decode `data` into a loaded RGB/L/RGBA image, refusing anything outside the limits."""
+    if not data:
+        raise InputError(400, f"{name}: empty file; send PNG, JPEG, WebP, BMP or GIF bytes")
+    try:
+        img = Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError as exc:
+        raise InputError(413, f"{name}: image too large ({exc})") from exc
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        raise InputError(415, f"{name}: not a readable image ({len(data)} bytes); send PNG, JPEG, WebP, "
+                              f"BMP or GIF") from exc
+    _check_header(img, limits, name)
+    try:
+        img.load()
+    except Image.DecompressionBombError as exc:
+        raise InputError(413, f"{name}: image too large ({exc})") from exc
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+        raise InputError(400, f"{name}: image data is truncated or corrupt ({exc})") from exc
+    if img.mode not in ("L", "RGB", "RGBA"):
+        img = img.convert("RGBA" if "A" in img.mode or "transparency" in img.info else "RGB")
+    return img
+
+
+def _check_header(img: Image.Image, limits: ImageLimits, name: str) -> None:
+    fmt = img.format or "unknown"
+    if fmt not in ALLOWED_FORMATS:
+        raise InputError(415, f"{name}: {fmt} images are not accepted; send PNG, JPEG, WebP, BMP or GIF")
+    width, height = img.size
+    if width < 1 or height < 1:
+        raise InputError(400, f"{name}: image has no pixels ({width}x{height})")
+    if max(width, height) > limits.max_side or width * height > limits.max_pixels:
+        raise InputError(413, f"{name}: {width}x{height} exceeds the limits ({limits.max_side} px per side, "
+                              f"{limits.max_pixels} pixels); downscale it first")
+    if getattr(img, "n_frames", 1) > 1:
+        raise InputError(415, f"{name}: animated/multi-frame {fmt} ({img.n_frames} frames); send one still image")
+    if img.mode not in ALLOWED_MODES:
+        raise InputError(415, f"{name}: pixel mode {img.mode!r} (e.g. 16-bit or CMYK) is not accepted; "
+                              f"save it as 8-bit grayscale or RGB")
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class BodySizeLimit:
+    """ASGI middleware: 413 as soon as Content-Length or the bytes received pass `max_bytes`."""
+
+    def __init__(self, app, max_bytes: int):
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+            return await _send_error(send, 413, self._message())
+        received = 0
+        started = False
+
+        async def limited_receive():
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise BodyTooLarge()
+            return message
+
+        async def tracking_send(message):
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except BodyTooLarge:
+            if not started:
+                await _send_error(send, 413, self._message())
+
+    def _message(self) -> str:
+        return f"request body exceeds {self.max_bytes} bytes; send fewer or smaller images (server --max-body-mb)"
+
+
+async def _send_error(send, status: int, message: str) -> None:
+    body = json.dumps({"detail": message}).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                            (b"connection", b"close")]})
+    await send({"type": "http.response.body", "body": body})

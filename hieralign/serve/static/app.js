@@ -1,0 +1,217 @@
+"use strict";
+// hieralign workbench: plain JS talking to the same server's /v1 API.
+const $ = (id) => document.getElementById(id);
+const tokenInput = $("token");
+tokenInput.value = localStorage.getItem("hieralign-token") || "";
+tokenInput.addEventListener("change", () => { localStorage.setItem("hieralign-token", tokenInput.value); refreshStatus(); });
+
+function authHeaders() {
+  return tokenInput.value ? { Authorization: "Bearer " + tokenInput.value } : {};
+}
+
+async function api(path, options = {}) {
+  const response = await fetch(path, { ...options, headers: { ...authHeaders(), ...(options.headers || {}) } });
+  const body = await response.json().catch(() => ({ detail: response.statusText }));
+  if (!response.ok) {
+    const detail = typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail);
+    throw new Error(`${response.status}: ${detail}`);
+  }
+  return body;
+}
+
+function showError(id, error) {
+  const box = $(id);
+  box.hidden = !error;
+  box.textContent = error ? String(error.message || error) : "";
+}
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+async function refreshStatus() {
+  try {
+    const health = await api("/healthz");
+    for (const [key, label] of [["char_model", "char"], ["line_model", "line"]]) {
+      const pill = $("status-" + label);
+      pill.textContent = (label === "char" ? "characters: " : "lines: ") + (health[key] ? "ready" : "not loaded");
+      pill.className = "pill " + (health[key] ? "ok" : "off");
+    }
+  } catch (e) { $("status-char").textContent = "server unreachable"; }
+}
+
+// ---- drawing canvas (pointer events: mouse, pen and touch alike) ----
+const canvas = $("canvas");
+const ctx = canvas.getContext("2d");
+let drawing = false, strokes = 0, timer = null;
+function clearCanvas() {
+  ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, canvas.width, canvas.height);
+  strokes = 0; $("char-results").replaceChildren(); $("char-detail").hidden = true; showError("char-error", null);
+}
+function point(e) {
+  const r = canvas.getBoundingClientRect();
+  return [(e.clientX - r.left) * canvas.width / r.width, (e.clientY - r.top) * canvas.height / r.height];
+}
+canvas.addEventListener("pointerdown", (e) => {
+  drawing = true; canvas.setPointerCapture(e.pointerId); clearTimeout(timer);
+  ctx.strokeStyle = "#000"; ctx.lineCap = ctx.lineJoin = "round"; ctx.lineWidth = Number($("pen").value);
+  const [x, y] = point(e); ctx.beginPath(); ctx.moveTo(x, y); ctx.lineTo(x + 0.1, y + 0.1); ctx.stroke();
+});
+canvas.addEventListener("pointermove", (e) => {
+  if (!drawing) return;
+  const [x, y] = point(e); ctx.lineTo(x, y); ctx.stroke();
+});
+function endStroke() {
+  if (!drawing) return;
+  drawing = false; strokes += 1;
+  clearTimeout(timer); timer = setTimeout(recognizeCanvas, 450);  // recognise after a short pause
+}
+canvas.addEventListener("pointerup", endStroke);
+canvas.addEventListener("pointercancel", endStroke);
+$("clear").addEventListener("click", clearCanvas);
+$("recognize").addEventListener("click", recognizeCanvas);
+
+function recognizeCanvas() {
+  if (!strokes) return;
+  canvas.toBlob((blob) => recognizeBlob(blob, "canvas.png"), "image/png");
+}
+
+async function recognizeBlob(blob, name) {
+  const form = new FormData();
+  form.append("images", blob, name);
+  form.append("top_k", $("topk").value || "5");
+  if ($("candidates").value) form.append("candidates", $("candidates").value);
+  showError("char-error", null);
+  try {
+    const body = await api("/v1/recognize", { method: "POST", body: form });
+    renderCandidates(body.results[0] || []);
+  } catch (e) { showError("char-error", e); }
+}
+
+function renderCandidates(candidates) {
+  const list = $("char-results");
+  list.replaceChildren();
+  const best = Math.max(1e-6, ...candidates.map((c) => c.score));
+  for (const c of candidates) {
+    const item = el("li", "cand");
+    item.dataset.char = c.char;
+    item.append(el("div", "glyph", c.char));
+    const info = el("div");
+    const bar = el("div", "score"); const fill = el("div");
+    fill.style.width = Math.max(2, 100 * Math.max(0, c.score) / best) + "%"; bar.append(fill);
+    info.append(el("div", "meta", `U+${c.char.codePointAt(0).toString(16).toUpperCase()} · score ${c.score.toFixed(3)}`),
+      bar, renderDecomposition(c.decomposition));
+    item.append(info);
+    item.addEventListener("click", () => showCharacter(c.char));
+    list.append(item);
+  }
+}
+
+// A decomposition is shown as its IDS string plus the tree when the model gives one.
+function renderDecomposition(d) {
+  const box = el("div", "ids");
+  if (!d) return box;
+  if (typeof d === "string") { box.textContent = d; return box; }
+  if (d.ids) box.append(el("div", null, "IDS " + d.ids));
+  if (d.tree) { const ul = el("ul", "tree"); ul.append(renderNode(d.tree)); box.append(ul); }
+  if (d.strokes !== undefined) {
+    const n = Array.isArray(d.strokes) ? d.strokes.length : d.strokes;
+    box.append(el("div", "meta", `${n} strokes`));
+  }
+  return box;
+}
+
+function renderNode(node) {
+  const li = el("li");
+  if (typeof node === "string") { li.textContent = node; return li; }
+  const label = node.op || node.operator || node.char || node.component || node.label || "";
+  li.append(el("span", node.op || node.operator ? "op" : null, label));
+  const children = node.children || node.parts || [];
+  if (children.length) { const ul = el("ul"); for (const c of children) ul.append(renderNode(c)); li.append(ul); }
+  return li;
+}
+
+async function showCharacter(ch) {
+  const box = $("char-detail");
+  try {
+    const info = await api("/v1/characters/" + encodeURIComponent(ch));
+    box.replaceChildren(el("div", "glyph", ch), renderDecomposition(info),
+      el("pre", "meta", JSON.stringify(info.models || {}, null, 1)));
+    box.hidden = false;
+  } catch (e) { showError("char-error", e); }
+}
+
+// ---- drag and drop ----
+function dropTarget(zone, onFile) {
+  zone.addEventListener("dragover", (e) => { e.preventDefault(); zone.classList.add("over"); });
+  zone.addEventListener("dragleave", () => zone.classList.remove("over"));
+  zone.addEventListener("drop", (e) => {
+    e.preventDefault(); zone.classList.remove("over");
+    const file = e.dataTransfer.files[0];
+    if (file) onFile(file);
+  });
+}
+dropTarget($("drop-char"), (f) => recognizeBlob(f, f.name));
+$("char-file").addEventListener("change", (e) => e.target.files[0] && recognizeBlob(e.target.files[0], e.target.files[0].name));
+
+// ---- lines: text -> line images, line image -> texts ----
+const objectUrls = [];
+async function lineImage(url) {
+  const img = el("img");
+  img.alt = "line image";
+  if (!url) return img;
+  try {
+    const response = await fetch(url, { headers: authHeaders() });  // fetch, so the token header is sent
+    if (response.ok) { const u = URL.createObjectURL(await response.blob()); objectUrls.push(u); img.src = u; }
+  } catch (e) { /* leave the image empty */ }
+  return img;
+}
+
+async function renderLines(lines) {
+  while (objectUrls.length) URL.revokeObjectURL(objectUrls.pop());
+  const list = $("line-results");
+  list.replaceChildren();
+  for (const hit of lines) {
+    const item = el("li", "line");
+    item.append(await lineImage(hit.image_url), el("div", "text", hit.text || ""),
+      el("div", "meta", hit.score == null ? "" : "score " + hit.score.toFixed(3)));
+    list.append(item);
+  }
+}
+
+$("text-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const text = $("text-query").value.trim();
+  if (!text) return;
+  showError("line-error", null); $("text-results").replaceChildren(); $("line-query").hidden = true;
+  try {
+    const body = await api("/v1/search/text", { method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ text, k: 8 }) });
+    await renderLines(body.lines);
+    if (!body.lines.length) showError("line-error", "no lines found");
+  } catch (err) { showError("line-error", err); }
+});
+
+async function searchLineImage(file) {
+  const form = new FormData();
+  form.append("image", file, file.name || "line.png");
+  form.append("k", "8");
+  showError("line-error", null);
+  const query = $("line-query");
+  query.replaceChildren(el("div", "meta", "query"), Object.assign(el("img"), { src: URL.createObjectURL(file) }));
+  query.hidden = false;
+  try {
+    const body = await api("/v1/search/image", { method: "POST", body: form });
+    const texts = $("text-results");
+    texts.replaceChildren(...body.texts.map((t) => el("li", null, t.text + (t.score == null ? "" : `  (${t.score.toFixed(3)})`))));
+    await renderLines(body.lines);
+  } catch (err) { showError("line-error", err); }
+}
+dropTarget($("drop-line"), searchLineImage);
+$("line-file").addEventListener("change", (e) => e.target.files[0] && searchLineImage(e.target.files[0]));
+
+clearCanvas();
+refreshStatus();

@@ -1,0 +1,19 @@
+import pytest
+
+from hieralign.serve.tiny import cached_tiny_checkpoint
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint():
+    """A real Hi-GITA checkpoint, trained for seconds on 16 kanji rendered from IPA fonts."""
+    return cached_tiny_checkpoint()
+
+
+@pytest.fixture(scope="session")
+def export_dir(tiny_checkpoint, tmp_path_factory):
+    from hieralign.export.char_export import CharExportConfig, export_char
+
+    out = tmp_path_factory.mktemp("export")
+    export_char(CharExportConfig(model=str(tiny_checkpoint), out=str(out), int8=True, candidates=["etl9g"],
+                                 calibration=64, parity_images=16))
+    return out

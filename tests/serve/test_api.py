@@ -1,0 +1,121 @@
+import base64
+import io
+
+import httpx
+import numpy as np
+import pytest
+
+from hieralign.models.char.recognizer import CharRecognizer
+from hieralign.serve.app import create_app
+from hieralign.serve.config import ServeConfig
+from hieralign.serve.tiny import render_set
+
+
+def _png(glyph: np.ndarray, dark_on_light: bool = True) -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(255 - glyph if dark_on_light else glyph).resize((120, 120)).save(buf, "PNG")
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="module")
+def samples(tiny_checkpoint):
+    rec = CharRecognizer.from_checkpoint(tiny_checkpoint)
+    chars = rec.meta["train_chars"]
+    glyphs, labels = render_set(chars, ("IPAGothic",), 64, 4)
+    return rec, glyphs[:4], [chars[i] for i in labels[:4]]
+
+
+def test_recognize_multipart_matches_the_recognizer(live_char_server, samples):
+    rec, glyphs, truth = samples
+    files = [("images", (f"{i}.png", _png(g), "image/png")) for i, g in enumerate(glyphs)]
+    response = httpx.post(live_char_server.url + "/v1/recognize", files=files, data={"top_k": "3"}, timeout=60)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["backend"] == "torch" and len(body["results"]) == 4
+    from hieralign.models.char.preprocess import load_gray
+
+    uploads = [load_gray(io.BytesIO(f[1][1])) for f in files]  # exactly what was sent
+    direct = rec.recognize(uploads, candidates=list(rec.meta["train_chars"]), top_k=3)
+    assert [[c["char"] for c in r] for r in body["results"]] == [[c["char"] for c in r] for r in direct]
+    first = body["results"][0][0]
+    assert set(first) >= {"char", "score", "decomposition", "tree"} and len(body["results"][0]) == 3
+    assert sum(r[0]["char"] == t for r, t in zip(body["results"], truth)) >= 3
+
+
+def test_recognize_json_base64_and_data_url_and_seed_alias(live_char_server, samples):
+    _, glyphs, _ = samples
+    b64 = base64.b64encode(_png(glyphs[0])).decode()
+    with httpx.Client(base_url=live_char_server.url, timeout=60) as client:
+        plain = client.post("/v1/recognize", json={"images": [b64], "top_k": 2}).json()
+        data_url = client.post("/v1/recognize", json={"images": ["data:image/png;base64," + b64]}).json()
+        seed = client.post("/predict", files={"image": ("c.png", _png(glyphs[0]), "image/png")}).json()
+        explicit = client.post("/v1/recognize", json={"images": [b64], "candidates": "亜唖娃"}).json()
+    assert len(plain["results"][0]) == 2
+    assert plain["results"][0][0]["char"] == data_url["results"][0][0]["char"] == seed["results"][0][0]["char"]
+    assert {c["char"] for c in explicit["results"][0]} == set("亜唖娃")
+
+
+def test_characters_health_info_and_openapi(live_char_server):
+    with httpx.Client(base_url=live_char_server.url, timeout=60) as client:
+        info = client.get("/v1/characters/漢").json()
+        assert info["ids"] and info["tree"] and info["stroke_count"] > 0
+        assert info["models"]["char_model"]["in_default_candidates"] is False
+        assert client.get("/healthz").json() == {"status": "ok", "char_model": True, "line_model": False}
+        card = client.get("/v1/info").json()
+        assert card["char_model"]["vocab_hash"] and card["line_model"] is None
+        assert card["limits"]["max_body_bytes"] == live_char_server.cfg.max_body_bytes
+        paths = client.get("/openapi.json").json()["paths"]
+        assert {"/v1/recognize", "/v1/search/text", "/v1/search/image", "/v1/characters/{char}"} <= set(paths)
+        page = client.get("/")
+        assert page.status_code == 200 and "<canvas" in page.text
+        missing = client.post("/v1/search/text", json={"text": "བཀྲ་ཤིས"})
+        assert missing.status_code == 503 and "--line-model" in missing.json()["detail"]
+
+
+def test_token_is_required_when_set(char_service, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    client = TestClient(create_app(ServeConfig(token="s3cret"), char_service, None))
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/v1/info").status_code == 200
+    assert client.get("/v1/characters/漢").status_code == 401
+    assert client.get("/v1/characters/漢", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    assert client.get("/v1/characters/漢", headers={"Authorization": "Bearer s3cret"}).status_code == 200
+
+
+def test_binding_beyond_loopback_needs_a_token(monkeypatch):
+    monkeypatch.delenv("HIERALIGN_API_TOKEN", raising=False)
+    with pytest.raises(ValueError, match="token"):
+        ServeConfig(host="0.0.0.0").check_bind()
+    ServeConfig(host="127.0.0.1").check_bind()
+    ServeConfig(host="0.0.0.0", token="t").check_bind()
+    monkeypatch.setenv("HIERALIGN_API_TOKEN", "from-env")
+    ServeConfig(host="0.0.0.0").check_bind()
+
+
+def test_event_loop_answers_while_inference_runs(live_char_server, samples):
+    """Encoding 3,390 JIS level-2 candidates takes seconds; /healthz must answer meanwhile."""
+    import threading
+    import time
+
+    _, glyphs, _ = samples
+    done = {}
+
+    def slow():
+        start = time.perf_counter()
+        r = httpx.post(live_char_server.url + "/v1/recognize", timeout=300, data={"candidates": "jis2"},
+                       files={"images": ("g.png", _png(glyphs[0]), "image/png")})
+        done["status"], done["seconds"], done["end"] = r.status_code, time.perf_counter() - start, time.perf_counter()
+
+    worker = threading.Thread(target=slow)
+    worker.start()
+    time.sleep(0.3)
+    start = time.perf_counter()
+    health = httpx.get(live_char_server.url + "/healthz", timeout=60)
+    answered = time.perf_counter()
+    worker.join(timeout=300)
+    assert health.status_code == 200 and done["status"] == 200
+    if done["seconds"] > 1.0:  # the slow call was really slow: health must have come back before it ended
+        assert answered < done["end"] and answered - start < 0.5 * done["seconds"]
