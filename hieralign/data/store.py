@@ -47,6 +47,7 @@ class GlyphStoreWriter:
         self.sources: list[str] = []
         self.count = 0
         self.tmp = self.path.parent / f".{self.path.name}.partial-{os.getpid()}"
+        _remove_stale_partials(self.path)
         shutil.rmtree(self.tmp, ignore_errors=True)
         self.tmp.mkdir(parents=True)
         self._images_path = self.tmp / "images.u8"
@@ -165,6 +166,20 @@ class GlyphStoreWriter:
             self.abort()
         elif self._images is not None:
             self.close()
+
+
+def _remove_stale_partials(path: Path) -> None:
+    """Delete half-written siblings left by killed builds (their process no longer exists)."""
+    if not path.parent.is_dir():
+        return
+    for tmp in path.parent.glob(f".{path.name}.partial-*"):
+        try:
+            pid = int(tmp.name.rsplit("-", 1)[1])
+            os.kill(pid, 0)  # raises if no such process
+        except ProcessLookupError:
+            shutil.rmtree(tmp, ignore_errors=True)
+        except (ValueError, PermissionError):
+            continue
 
 
 class GlyphStore:

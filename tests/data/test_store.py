@@ -102,3 +102,17 @@ def test_batches_cover_every_index_once_and_match_labels(tmp_path, prefetch):
     x, y = ds[1]
     assert x.shape == (1, 8, 8) and y == 1
     assert to_float(x).max() <= 1.0
+
+
+def test_stale_partial_from_a_dead_process_is_removed(tmp_path):
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(proc.stdout)
+    stale = tmp_path / f".store.partial-{dead_pid}"
+    stale.mkdir()
+    (stale / "images.u8").write_bytes(b"x")
+    with GlyphStoreWriter(tmp_path / "store", CHARSET, size=8) as w:
+        w.append(_images(1, size=8), [0], "printed", "x")
+    assert not stale.exists() and len(GlyphStore.open(tmp_path / "store")) == 1
