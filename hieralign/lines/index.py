@@ -6,8 +6,10 @@ Directory layout:
     image.faiss / text.faiss   one index per modality; vector i of a modality = its i-th meta row
 
 Exact inner-product search (`IndexFlatIP`) below `AUTO_EXACT_MAX` vectors per modality,
-HNSW above (no training step; recall@10 against exact search is measured at build time and
-stored in index.json). Embeddings are L2-normalised, so inner product = cosine.
+HNSW above (no training step, incremental adds). `ivf` (IndexIVFFlat, trained on the first
+vectors added) is the cheaper-to-build choice for millions of lines. For approximate kinds,
+recall@10 against exact search is measured at build time and stored in index.json.
+Embeddings are L2-normalised, so inner product = cosine.
 """
 
 from __future__ import annotations
@@ -50,16 +52,25 @@ def embedding_table(model, tokenizer, max_length: int, sets) -> tuple[np.ndarray
     return (np.concatenate(vectors) if vectors else np.zeros((0, dim), np.float32)), meta
 
 
-def _new_index(kind: str, dim: int, hnsw_m: int = 32):
+def ivf_nlist(n: int) -> int:
+    """IVF list count: ~4 sqrt(n), at least 1, and at most n / 39 (faiss wants 39 points per centroid)."""
+    return int(max(1, min(4 * round(n ** 0.5), n // 39, 65536)))
+
+
+def _new_index(kind: str, dim: int, n: int, hnsw_m: int = 32, nprobe: int = 32):
     faiss = _faiss()
     if kind == "flat":
         return faiss.IndexFlatIP(dim)
+    if kind == "ivf":
+        index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, ivf_nlist(n), faiss.METRIC_INNER_PRODUCT)
+        index.nprobe = nprobe
+        return index
     if kind == "hnsw":
         index = faiss.IndexHNSWFlat(dim, hnsw_m, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = 80
         index.hnsw.efSearch = 128
         return index
-    raise ValueError(f"unknown index kind {kind!r}; choose flat, hnsw or auto")
+    raise ValueError(f"unknown index kind {kind!r}; choose flat, hnsw, ivf or auto")
 
 
 def recall_at_k(index, vectors: np.ndarray, k: int = 10, queries: int = 200, seed: int = 0) -> float:
@@ -79,7 +90,7 @@ class LineIndex:
     """Per-modality FAISS indexes + one metadata table."""
 
     dim: int  # embedding size
-    kind: str = "auto"  # flat | hnsw | auto (flat up to AUTO_EXACT_MAX vectors per modality)
+    kind: str = "auto"  # flat | hnsw | ivf | auto (flat up to AUTO_EXACT_MAX vectors per modality, then hnsw)
     model_dir: str = ""  # the model that produced the vectors (queries must use the same one)
     meta: dict[str, list] = field(default_factory=lambda: {c: [] for c in META_COLUMNS})  # column -> values
     indexes: dict = field(default_factory=dict)  # modality -> faiss index
@@ -102,8 +113,11 @@ class LineIndex:
             if len(picked) == 0:
                 continue
             if m not in self.indexes:
-                self.indexes[m] = _new_index(self._kind_for(len(picked)), self.dim)
-            self.indexes[m].add(vectors[picked])
+                self.indexes[m] = _new_index(self._kind_for(len(picked)), self.dim, len(picked))
+            index = self.indexes[m]
+            if not index.is_trained:  # IVF: centroids from the first batch of vectors
+                index.train(vectors[picked])
+            index.add(vectors[picked])
             self.rows[m].extend(int(offset + i) for i in picked)
 
     def check_recall(self, vectors: np.ndarray, meta: dict[str, list], k: int = 10) -> dict:

@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     build = sub.add_parser("build", help="embed manifests (or reuse faiss_embeddings.npy) into a new index")
     build.add_argument("--model", required=True)
     build.add_argument("--output", required=True)
-    build.add_argument("--kind", choices=("auto", "flat", "hnsw"), default="auto",
+    build.add_argument("--kind", choices=("auto", "flat", "hnsw", "ivf"), default="auto",
                        help=f"auto = exact up to {AUTO_EXACT_MAX} vectors per modality, HNSW above")
     add = sub.add_parser("add", help="embed more manifests into an existing index")
     add.add_argument("--index", required=True)

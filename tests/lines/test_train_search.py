@@ -110,3 +110,24 @@ def test_searcher_api_uses_training_embeddings(trained, tiny_dataset):
     assert hits["lines"][0]["path"] == row["line_path"] and hits["lines"][0]["score"] == pytest.approx(1.0, abs=1e-4)
     card = searcher.card()
     assert card["embed_dim"] == 16 and card["index"]["vectors"]["image"] > 0
+
+
+@pytest.mark.parametrize("kind", ["flat", "hnsw", "ivf"])
+def test_index_kinds_round_trip_and_recall(tmp_path, kind):
+    from hieralign.lines.index import LineIndex, build_index
+
+    rng = np.random.default_rng(0)
+    centers = rng.normal(size=(20, 32))
+    vectors = centers[rng.integers(0, 20, 2000)] + 0.3 * rng.normal(size=(2000, 32))
+    vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+    meta = {"id": [f"l{i}" for i in range(2000)], "modality": ["image", "text"] * 1000,
+            "path": [f"p{i}.png" for i in range(2000)], "text": [f"t{i}" for i in range(2000)],
+            "split": ["test"] * 2000, "source": ["d"] * 2000, "style": ["print"] * 2000}
+    index = build_index(vectors, meta, kind=kind)
+    if kind != "flat":
+        assert index.recall["image"] >= 0.9 and index.recall["text"] >= 0.9
+    index.save(tmp_path / "idx")
+    loaded = LineIndex.load(tmp_path / "idx")
+    hits = loaded.search(vectors[4:5], 1, "image")[0]
+    assert hits[0]["id"] == "l4" and hits[0]["modality"] == "image" and hits[0]["score"] == pytest.approx(1.0, abs=1e-5)
+    assert loaded.search(vectors[5:6], 1, "text")[0][0]["id"] == "l5"
