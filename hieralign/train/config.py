@@ -44,17 +44,26 @@ class TrainConfig:
         return asdict(self)
 
 
+def _field_help() -> dict[str, str]:
+    """Each field's trailing comment, so `--help` and the dataclass never disagree."""
+    import inspect
+    import re
+
+    found = re.findall(r"^\s+(\w+): [^=]+=.*?#\s*(.+)$", inspect.getsource(TrainConfig), flags=re.M)
+    return {name: text.replace("%", "%%") for name, text in found}
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="hieralign train char", description="Train HierCode / Hi-GITA on a glyph store.")
-    defaults = TrainConfig()
+    defaults, helps = TrainConfig(), _field_help()
     for f in fields(TrainConfig):
         flag = "--" + f.name.replace("_", "-")
         default = getattr(defaults, f.name)
         if isinstance(default, bool):
-            p.add_argument(flag, action=argparse.BooleanOptionalAction, default=default)
+            p.add_argument(flag, action=argparse.BooleanOptionalAction, default=default, help=helps.get(f.name))
             continue
         kind = {"seen": int}.get(f.name, type(default))
-        p.add_argument(flag, type=kind, default=default)
+        p.add_argument(flag, type=kind, default=default, help=helps.get(f.name))
     return p
 
 

@@ -20,10 +20,11 @@ import torch
 from torch import nn
 
 from hieralign.models.char import HierCodeWithHiGITA, create_model
+from hieralign.models.char.text_encoder import TextBatch
 from hieralign.models.char.texts import DecompositionTokenizer
 from hieralign.train import checkpoints
 from hieralign.train.config import TrainConfig
-from hieralign.train.data import ClassPlan, plan_classes, select_images
+from hieralign.train.data import ClassPlan, class_chunked_order, plan_classes, select_images
 from hieralign.train.history import write_history
 from hieralign.train.schedule import make_optimizer, make_scheduler
 from hieralign.utils.progress import progress
@@ -38,8 +39,6 @@ class LossStep(nn.Module):
         self.model = model
 
     def forward(self, images, labels, strokes, ids, codes, text_labels):
-        from hieralign.models.char.text_encoder import TextBatch
-
         return self.model.loss(images, labels, TextBatch(strokes, ids, codes), text_labels)
 
 
@@ -296,24 +295,3 @@ class CharTrainer:
         shown = {k: round(v, 4) if isinstance(v, float) else v for k, v in record.items()}
         self.acc.print(f"epoch {self.epoch}: {shown}")
 
-
-def class_chunked_order(indices: np.ndarray, labels: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
-    """Every index once, in shuffled runs of up to `k` images of one class.
-
-    With k images per class in a batch, a batch of B images has ~B/k distinct classes, so the
-    Hi-GITA text tower encodes B/k decompositions per step instead of ~B: on a CPU the text
-    transformers cost as much as the image tower, and k=2 halves that cost.
-    """
-    if k <= 1:
-        return indices[rng.permutation(len(indices))]
-    perm = rng.permutation(len(indices))
-    by_class = perm[np.argsort(labels[perm], kind="stable")]  # shuffled within each class
-    sorted_labels = labels[by_class]
-    starts = np.flatnonzero(np.r_[True, sorted_labels[1:] != sorted_labels[:-1]])
-    rank_in_class = np.arange(len(by_class)) - np.repeat(starts, np.diff(np.r_[starts, len(by_class)]))
-    chunk_id = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(by_class)])) * 10**6 + rank_in_class // k
-    _, chunk = np.unique(chunk_id, return_inverse=True)
-    chunk_order = rng.permutation(chunk.max() + 1)
-    position = np.empty_like(chunk_order)
-    position[chunk_order] = np.arange(len(chunk_order))
-    return indices[by_class[np.lexsort((rank_in_class, position[chunk]))]]

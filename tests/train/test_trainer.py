@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from hieralign.train import char_cli
-from hieralign.train.trainer import class_chunked_order
+from hieralign.train.data import class_chunked_order
 from hieralign.utils.checkpoint import load_state, load_weights
 
 from .conftest import train_args
