@@ -37,7 +37,8 @@ def family_rows(charset_name: str, show_all: bool, extra_dirs: list[str], system
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="hieralign data fonts", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="hieralign data fonts", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--charset", default="etl9g", help="charset whose outline coverage is shown")
     p.add_argument("--all", action="store_true", help="also list families that draw none of the charset")
     p.add_argument("--font-dir", action="append", default=[], help="extra directory to scan (repeatable)")

@@ -1,4 +1,4 @@
-"""`hieralign data import`: convert real handwriting data to a glyph store.
+r"""`hieralign data import`: convert real handwriting data to a glyph store.
 
   hieralign data import --format etl9g /data/ETL9G --out runs/data/etl9g-real-train \
       --split etl9g-zs --seen 2036 --part seen
@@ -60,7 +60,8 @@ def _estimate(fmt: str, paths: list[str]) -> int | None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="hieralign data import", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="hieralign data import", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("paths", nargs="+", help="data files or directories")
     p.add_argument("--format", required=True, choices=FORMATS)
     p.add_argument("--out", required=True, help="output store directory")
