@@ -99,7 +99,9 @@ def main(argv: list[str] | None = None) -> int:
             if rec.char not in keep:
                 skipped_chars[rec.char] += 1
                 continue
-            img = normalize_glyph(prepare_scan(rec.image, args.noise_floor), args.size, args.margin, threshold=0)
+            # bbox threshold above the floor: isolated faint specks must not stretch the crop
+            img = normalize_glyph(prepare_scan(rec.image, args.noise_floor), args.size, args.margin,
+                                  threshold=2 * args.noise_floor)
             batch.append(img)
             labels.append(rec.char)
             sources.append(rec.source)

@@ -111,3 +111,15 @@ def test_fonts_cli(test_font, tmp_path, capsys):
                  "--no-system-fonts", "--format", "json"]) == 0
     out = capsys.readouterr().out
     assert '"Hieralign Test"' in out and '"coverage": 0.75' in out
+
+
+def test_import_ignores_faint_specks(tmp_path):
+    img = np.zeros((127, 128), np.uint8)
+    img[40:80, 50:60] = 15  # the glyph: a vertical bar
+    img[2, 2] = 3  # a faint speck in the corner (scanner noise)
+    with open(tmp_path / "ETL9G_01", "wb") as f:
+        f.write(etl_record(ETL9G_FMT, char_to_jis("亜"), img))
+    main(["data", "import", "--format", "etl9g", str(tmp_path / "ETL9G_01"), "--out", str(tmp_path / "s")])
+    out = GlyphStore.open(tmp_path / "s")[0][0]
+    rows = np.flatnonzero(out.max(axis=1) > 64)
+    assert rows[0] == 4 and rows[-1] == 59  # the bar alone fills the box height
