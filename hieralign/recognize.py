@@ -23,6 +23,8 @@ from typing import Any
 # backend name -> "module:factory"; factory(model_path, device) -> object with .recognize(...)
 BACKENDS: dict[str, str] = {
     "torch": "hieralign.models.char.recognizer:CharRecognizer.from_checkpoint",
+    "onnx": "hieralign.export.runtime:OnnxCharRecognizer.for_cli",  # --model = a `hieralign export` dir
+    "onnx-int8": "hieralign.export.runtime:OnnxCharRecognizer.for_cli_int8",
 }
 DEFAULT_MODEL_ENV = "HIERALIGN_CHAR_MODEL"
 

@@ -97,17 +97,21 @@ class CharService:
 class LineService:
     """A `LineSearcher` plus an allowlist of the line-image files its results point to."""
 
-    def __init__(self, searcher: Any, max_files: int = 200_000):
+    def __init__(self, searcher: Any, roots: list[str | Path] = (), max_files: int = 200_000):
         self.searcher = searcher
+        self.roots = [Path(r) for r in roots]  # where relative image paths of the index are looked up
         self._files: OrderedDict[str, Path] = OrderedDict()  # token -> path, only paths the index returned
         self._lock = threading.Lock()
         self._max_files = max_files
 
     @classmethod
-    def load(cls, model_dir: str, index_dir: str | None = None) -> LineService:
-        from hieralign.lines import LineSearcher
+    def load(cls, model_dir: str, index_dir: str | None = None, line_root: str | None = None) -> LineService:
+        """Relative image paths resolve against `line_root` (the --dataset-dir the index was built
+        from), else the working directory, the index dir and the model dir, in that order."""
+        from hieralign.lines.search import LineSearcher
 
-        return cls(LineSearcher.from_dir(model_dir, index_dir=index_dir))
+        roots = [line_root] if line_root else [Path.cwd(), *(d for d in (index_dir, model_dir) if d)]
+        return cls(LineSearcher.from_dir(model_dir, index_dir=index_dir), roots)
 
     def card(self) -> dict[str, Any]:
         card = self.searcher.card() if hasattr(self.searcher, "card") else {}
@@ -133,10 +137,16 @@ class LineService:
         item = dict(item) if isinstance(item, dict) else {"text": str(item)}
         path = next((item.pop(key) for key in ("image_path", "image", "path") if key in item), None)
         hit = {"text": item.pop("text", None), "score": _float(item.pop("score", None)), "image_url": None}
-        if path is not None and Path(str(path)).is_file():
-            hit["image_url"] = f"/v1/lines/image/{self._register(Path(str(path)))}"
+        found = self._resolve(str(path)) if path is not None else None
+        if found is not None:
+            hit["image_url"] = f"/v1/lines/image/{self._register(found)}"
         hit["info"] = {k: v for k, v in item.items() if isinstance(v, str | int | float | bool | type(None))}
         return hit
+
+    def _resolve(self, path: str) -> Path | None:
+        candidate = Path(path)
+        options = [candidate] if candidate.is_absolute() else [root / candidate for root in self.roots]
+        return next((p for p in options if p.is_file()), None)
 
     def _register(self, path: Path) -> str:
         token = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:32]

@@ -16,6 +16,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", dest="char_model", help="character checkpoint (.safetensors) or ONNX export dir")
     p.add_argument("--line-model", help="line-CLIP model dir")
     p.add_argument("--index", dest="index_dir", help="line embedding index dir")
+    p.add_argument("--line-root", help="dataset dir that relative line-image paths in the index start from")
     p.add_argument("--host", default=d.host, help="bind address (default loopback; others need a token)")
     p.add_argument("--port", type=int, default=d.port)
     p.add_argument("--token", help=f"API token (or env {TOKEN_ENV}); clients send `Authorization: Bearer T`")
@@ -54,7 +55,7 @@ def build_app(cfg: ServeConfig):
               file=sys.stderr)
     if cfg.line_model:
         start = time.perf_counter()
-        line = LineService.load(cfg.line_model, cfg.index_dir)
+        line = LineService.load(cfg.line_model, cfg.index_dir, cfg.line_root)
         print(f"line model + index loaded in {time.perf_counter() - start:.1f}s", file=sys.stderr)
     if char is None and line is None:
         print("warning: no --model and no --line-model: every model endpoint will answer 503", file=sys.stderr)

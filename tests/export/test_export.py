@@ -119,3 +119,23 @@ def test_cli_exports_and_reports(tiny_checkpoint, tmp_path):
     bad = subprocess.run([sys.executable, "-m", "hieralign.cli", "export", "--model", str(tmp_path / "nope"),
                           "--out", str(out)], capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "no such checkpoint" in bad.stderr
+
+
+def test_recognize_cli_onnx_backend_gives_the_torch_answers(export_dir, tiny_checkpoint, glyphs, tmp_path, capsys):
+    from PIL import Image
+
+    from hieralign import recognize
+
+    images, _, chars = glyphs
+    (tmp_path / "glyphs").mkdir()
+    for i, g in enumerate(images[:6]):
+        Image.fromarray(255 - g).save(tmp_path / "glyphs" / f"g{i}.png")  # dark ink on white, as scanned
+    (tmp_path / "cands.txt").write_text(chars, encoding="utf-8")
+    answers = {}
+    for backend, model in (("torch", tiny_checkpoint), ("onnx", export_dir), ("onnx-int8", export_dir)):
+        assert recognize.main([str(tmp_path / "glyphs"), "--model", str(model), "--backend", backend, "--format", "json",
+                               "--candidates", str(tmp_path / "cands.txt"), "--top-k", "3"]) == 0
+        answers[backend] = json.loads(capsys.readouterr().out)
+    top = {b: [[c["char"] for c in r["results"]] for r in out] for b, out in answers.items()}
+    assert top["onnx"] == top["torch"] and len(top["torch"]) == 6
+    assert [r[0] for r in top["onnx-int8"]] == [r[0] for r in top["torch"]]

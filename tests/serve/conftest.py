@@ -1,5 +1,6 @@
 import pytest
 
+from hieralign.serve.live import LiveServer
 from hieralign.serve.tiny import cached_tiny_checkpoint
 
 
@@ -19,39 +20,6 @@ def export_dir(tiny_checkpoint, tmp_path_factory):
     return out
 
 
-class LiveServer:
-    """uvicorn serving `app` on a free loopback port, in a background thread."""
-
-    def __init__(self, app):
-        import socket
-        import threading
-
-        import uvicorn
-
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
-                                                    timeout_keep_alive=5))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self):
-        import time
-
-        self.thread.start()
-        deadline = time.monotonic() + 30
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("test server did not start")
-            time.sleep(0.05)
-        return self
-
-    def __exit__(self, *exc):
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-
-
 @pytest.fixture(scope="session")
 def char_service(tiny_checkpoint):
     from hieralign.serve.backends import CharService
@@ -68,3 +36,35 @@ def live_char_server(char_service):
     with LiveServer(create_app(cfg, char_service, None)) as server:
         server.cfg = cfg
         yield server
+
+
+@pytest.fixture(scope="session")
+def line_model_dir(tmp_path_factory):
+    """A tiny line-CLIP (DINOv2 + ByT5 'tiny' configs, 2 steps) on 5 synthetic Tibetan documents."""
+    from hieralign.lines.synth import bospell_words, discover_tibetan_fonts
+    from hieralign.lines.synth_cli import SynthConfig, build_dataset
+    from hieralign.lines.train_cli import parse_args
+    from hieralign.lines.train_loop import run_training
+
+    fonts = discover_tibetan_fonts()
+    if not fonts:
+        pytest.skip("no Tibetan font installed (fonts-tibetan-machine)")
+    data = tmp_path_factory.mktemp("lines")
+    build_dataset(SynthConfig(str(data), num_docs=5, lines_per_doc=3, min_words=2, max_words=3, seed=1),
+                  fonts, bospell_words())
+    out = tmp_path_factory.mktemp("line_model")
+    run_training(parse_args([
+        "--train-mode", "line_clip", "--dataset-dir", str(data), "--train-manifest", str(data / "train.jsonl"),
+        "--val-manifest", str(data / "val.jsonl"), "--index-manifest", str(data / "test.jsonl"),
+        "--output-dir", str(out), "--model-name-or-path", "tiny", "--text-encoder-name-or-path", "tiny",
+        "--image-height", "32", "--image-width", "128", "--embed-dim", "16", "--batch-size", "4", "--lr", "1e-3",
+        "--warmup-steps", "1", "--max-steps", "2", "--checkpoint-every-steps", "2", "--num-threads", "1"]))
+    return out, data
+
+
+@pytest.fixture(scope="session")
+def line_service(line_model_dir):
+    from hieralign.serve.backends import LineService
+
+    model_dir, data = line_model_dir
+    return LineService.load(str(model_dir), None, str(data))

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import LiveServer
+from hieralign.serve.live import LiveServer
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

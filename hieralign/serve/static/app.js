@@ -103,7 +103,7 @@ function renderCandidates(candidates) {
     const bar = el("div", "score"); const fill = el("div");
     fill.style.width = Math.max(2, 100 * Math.max(0, c.score) / best) + "%"; bar.append(fill);
     info.append(el("div", "meta", `U+${c.char.codePointAt(0).toString(16).toUpperCase()} · score ${c.score.toFixed(3)}`),
-      bar, renderDecomposition(c.decomposition));
+      bar, renderDecomposition({ ids: c.decomposition, tree: c.tree }));
     item.append(info);
     item.addEventListener("click", () => showCharacter(c.char));
     list.append(item);
@@ -116,7 +116,9 @@ function renderDecomposition(d) {
   if (!d) return box;
   if (typeof d === "string") { box.textContent = d; return box; }
   if (d.ids) box.append(el("div", null, "IDS " + d.ids));
-  if (d.tree) { const ul = el("ul", "tree"); ul.append(renderNode(d.tree)); box.append(ul); }
+  if (d.tree && typeof d.tree === "object") {  // a bare leaf (an atomic character) needs no tree
+    const ul = el("ul", "tree"); ul.append(renderNode(d.tree)); box.append(ul);
+  }
   if (d.strokes !== undefined) {
     const n = Array.isArray(d.strokes) ? d.strokes.length : d.strokes;
     box.append(el("div", "meta", `${n} strokes`));
