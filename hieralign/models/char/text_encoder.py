@@ -37,7 +37,14 @@ class TextBatch:
         return TextBatch(self.strokes.to(device), self.ids.to(device), self.codes.to(device))
 
     def select(self, index: torch.Tensor | slice) -> TextBatch:
-        return TextBatch(self.strokes[index], self.ids[index], self.codes[index])
+        """Rows `index`, with padding columns no selected row needs cut off (attention cost ~ length)."""
+        strokes, ids = self.strokes[index], self.ids[index]
+        return TextBatch(_trim(strokes), _trim(ids), self.codes[index])
+
+
+def _trim(tokens: torch.Tensor) -> torch.Tensor:
+    used = (tokens != 0).any(dim=0).nonzero()
+    return tokens[:, : int(used[-1]) + 1] if len(used) else tokens[:, :1]
 
 
 class HierCodeTextEncoder(nn.Module):
