@@ -27,13 +27,20 @@ QUANTIZED_OPS = ["Conv", "MatMul", "Gemm"]
 
 def export_onnx(module: torch.nn.Module, args: tuple[torch.Tensor, ...], path: str | os.PathLike,
                 input_names: list[str], output_names: list[str], dynamic: dict[str, dict[int, tuple[str, int, int]]],
-                meta: dict[str, Any] | None = None) -> Path:
+                meta: dict[str, Any] | None = None, dynamo: bool = True) -> Path:
     """Export `module(*args)` to a single .onnx file with named inputs/outputs and dynamic axes.
 
     `dynamic` maps an input name to {axis: (dim name, min, max)}; outputs follow from the graph.
+    `dynamo=False` uses the TorchScript exporter (HF T5's attention reshapes fail in torch.export's
+    decompositions); min/max are then not enforced.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    if not dynamo:
+        _export_torchscript(module, args, path, input_names, output_names, dynamic)
+        if meta:
+            set_metadata(path, meta)
+        return path
     dims: dict[str, torch.export.Dim] = {}
     shapes = []
     for name in input_names:
@@ -50,6 +57,16 @@ def export_onnx(module: torch.nn.Module, args: tuple[torch.Tensor, ...], path: s
     if meta:
         set_metadata(path, meta)
     return path
+
+
+def _export_torchscript(module, args, path: Path, input_names, output_names, dynamic) -> None:
+    axes = {name: {axis: spec[0] for axis, spec in dims.items()} for name, dims in dynamic.items()}
+    batch_names = {spec[0] for dims in dynamic.values() for spec in dims.values()}
+    for name in output_names:
+        axes[name] = {0: "batch"} if "batch" in batch_names else {}
+    with _quiet():
+        torch.onnx.export(module.eval(), args, str(path), dynamo=False, opset_version=OPSET, input_names=input_names,
+                          output_names=output_names, dynamic_axes=axes)
 
 
 @contextlib.contextmanager

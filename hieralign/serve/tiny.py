@@ -145,3 +145,25 @@ def cached_tiny_checkpoint(higita: bool = True) -> Path:
         return build_tiny_checkpoint(out, cfg)
     except OSError:  # read-only home: build in a temporary directory instead
         return build_tiny_checkpoint(Path(tempfile.mkdtemp(prefix="hieralign-tiny-")) / "tiny.safetensors", cfg)
+
+
+def build_tiny_line_model(root: str | Path, steps: int = 2) -> tuple[Path, Path]:
+    """A tiny line-CLIP ('tiny' DINOv2 + ByT5 configs) trained `steps` steps on 5 synthetic Tibetan
+    documents; returns (model dir with its faiss_embeddings, dataset dir). For smoke tests only."""
+    from hieralign.lines.synth import bospell_words, discover_tibetan_fonts
+    from hieralign.lines.synth_cli import SynthConfig, build_dataset
+    from hieralign.lines.train_cli import parse_args
+    from hieralign.lines.train_loop import run_training
+
+    root = Path(root)
+    data, out = root / "data", root / "model"
+    build_dataset(SynthConfig(str(data), num_docs=5, lines_per_doc=3, min_words=2, max_words=3, seed=1),
+                  discover_tibetan_fonts(), bospell_words())
+    run_training(parse_args([
+        "--train-mode", "line_clip", "--dataset-dir", str(data), "--train-manifest", str(data / "train.jsonl"),
+        "--val-manifest", str(data / "val.jsonl"), "--index-manifest", str(data / "test.jsonl"),
+        "--output-dir", str(out), "--model-name-or-path", "tiny", "--text-encoder-name-or-path", "tiny",
+        "--image-height", "32", "--image-width", "128", "--embed-dim", "16", "--batch-size", "4", "--lr", "1e-3",
+        "--warmup-steps", "1", "--max-steps", str(steps), "--checkpoint-every-steps", str(steps),
+        "--num-threads", "1"]))
+    return out, data

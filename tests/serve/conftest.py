@@ -41,25 +41,12 @@ def live_char_server(char_service):
 @pytest.fixture(scope="session")
 def line_model_dir(tmp_path_factory):
     """A tiny line-CLIP (DINOv2 + ByT5 'tiny' configs, 2 steps) on 5 synthetic Tibetan documents."""
-    from hieralign.lines.synth import bospell_words, discover_tibetan_fonts
-    from hieralign.lines.synth_cli import SynthConfig, build_dataset
-    from hieralign.lines.train_cli import parse_args
-    from hieralign.lines.train_loop import run_training
+    from hieralign.lines.synth import discover_tibetan_fonts
+    from hieralign.serve.tiny import build_tiny_line_model
 
-    fonts = discover_tibetan_fonts()
-    if not fonts:
+    if not discover_tibetan_fonts():
         pytest.skip("no Tibetan font installed (fonts-tibetan-machine)")
-    data = tmp_path_factory.mktemp("lines")
-    build_dataset(SynthConfig(str(data), num_docs=5, lines_per_doc=3, min_words=2, max_words=3, seed=1),
-                  fonts, bospell_words())
-    out = tmp_path_factory.mktemp("line_model")
-    run_training(parse_args([
-        "--train-mode", "line_clip", "--dataset-dir", str(data), "--train-manifest", str(data / "train.jsonl"),
-        "--val-manifest", str(data / "val.jsonl"), "--index-manifest", str(data / "test.jsonl"),
-        "--output-dir", str(out), "--model-name-or-path", "tiny", "--text-encoder-name-or-path", "tiny",
-        "--image-height", "32", "--image-width", "128", "--embed-dim", "16", "--batch-size", "4", "--lr", "1e-3",
-        "--warmup-steps", "1", "--max-steps", "2", "--checkpoint-every-steps", "2", "--num-threads", "1"]))
-    return out, data
+    return build_tiny_line_model(tmp_path_factory.mktemp("line"))
 
 
 @pytest.fixture(scope="session")
