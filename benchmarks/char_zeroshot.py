@@ -47,6 +47,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--work-dir", default="runs/bench_char")
     p.add_argument("--out-dir", default=str(ROOT / "docs" / "benchmarks"))
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--parallel", action="store_true",
+                   help="train the models of one m at the same time, threads split between them")
     return p.parse_args(argv)
 
 
@@ -141,11 +143,22 @@ def main(argv=None) -> int:
     results["machine"] = {"cpu_count": os.cpu_count(), "threads": args.threads}
     if "build" in stages:
         results["build"] = build_stores(args, ms, work)
+    models = args.models.split(",")
     for m in ms:
-        for model in args.models.split(","):
-            if stages & {"train", "eval"}:
-                results["runs"][f"{model}_m{m}"] = train_and_eval(args, m, model, work, stages)
-                atomic_write_json(results_path, results)
+        if not stages & {"train", "eval"}:
+            break
+        if args.parallel:
+            from concurrent.futures import ThreadPoolExecutor
+
+            sub = argparse.Namespace(**{**vars(args), "threads": max(1, args.threads // len(models))})
+            with ThreadPoolExecutor(len(models)) as pool:
+                n = len(models)
+                rows = list(pool.map(train_and_eval, [sub] * n, [m] * n, models, [work] * n, [stages] * n))
+        else:
+            rows = [train_and_eval(args, m, model, work, stages) for model in models]
+        for model, row in zip(models, rows):
+            results["runs"][f"{model}_m{m}"] = row
+        atomic_write_json(results_path, results)
     if "speed" in stages:
         results["speed"] = measure_presets(args.threads)
     if "peers" in stages and (work / "eval_unseen" / "meta.json").exists():
