@@ -13,12 +13,14 @@ chosen one is in `.name` ("tesseract[tesserocr] ..." or "tesseract[cli] ...").
 Settings that matter (DESIGN §6, docs/PEERS.md): single glyphs need `psm=8` (word) or `13` (raw
 line), `psm=10` (single char) misses many; a glyph needs a small paper frame (8 px at 64 px),
 large frames hurt; Tibetan uchen lines read best about 32 px tall (×0.5 of a ~64 px line)
-with `psm=7`.
+with `psm=7`; Tesseract's OpenMP team is switched off per call (`single_thread`), which makes
+it 4-5x faster on a busy 2-core machine.
 An engine object is not thread-safe: make one per thread.
 """
 
 from __future__ import annotations
 
+import ctypes
 import io
 import os
 import shutil
@@ -80,6 +82,9 @@ class TesseractSettings:
     target_height: int | None = None  # resize every image to this height instead (lines: 32)
     pad: int = 8  # paper border in pixels added after scaling
     variables: dict[str, str] = field(default_factory=dict)  # extra Tesseract variables (-c k=v)
+    # Run Tesseract's OpenMP loops on the calling thread. Its default team of 4 threads is 4-5x
+    # *slower* per image on a busy 2-core machine (docs/PEERS.md); same text either way.
+    single_thread: bool = True
 
     def __post_init__(self) -> None:
         if self.backend not in ("auto", "tesserocr", "cli"):
@@ -88,6 +93,23 @@ class TesseractSettings:
             raise ValueError(f"target_height must be >= 8 px, not {self.target_height}")
         if not 0 <= self.psm <= 13:
             raise ValueError(f"psm must be a Tesseract page segmentation mode 0..13, not {self.psm}")
+
+
+def _omp_env(settings: TesseractSettings) -> dict[str, str]:
+    """Environment for the CLI: OMP_THREAD_LIMIT=1 when single-threaded (unless already set)."""
+    env = dict(os.environ)
+    if settings.single_thread:
+        env.setdefault("OMP_THREAD_LIMIT", "1")
+    return env
+
+
+def _loaded_libgomp():
+    """The process's libgomp (the one libtesseract is bound to; torch ships one with the same
+    soname and, when imported first, Tesseract uses that), or None without OpenMP."""
+    try:
+        return ctypes.CDLL("libgomp.so.1")
+    except OSError:
+        return None
 
 
 class _InProcessBackend:
@@ -101,11 +123,22 @@ class _InProcessBackend:
             if not self.api.SetVariable(key, str(value)):
                 raise ValueError(f"Tesseract does not know the variable {key!r}")
         self.version = f"tesseract {tesserocr.tesseract_version().split()[1]} (tesserocr {tesserocr.__version__})"
+        # OMP_THREAD_LIMIT is read once per process (by torch's libgomp if torch came first), so
+        # serialise per call instead: max-active-levels 0 makes every parallel region a team of
+        # one, and it is restored right after so torch's own OpenMP is untouched.
+        self.gomp = _loaded_libgomp() if settings.single_thread else None
 
     def ocr(self, page: np.ndarray) -> str:
         height, width = page.shape
         self.api.SetImageBytes(page.tobytes(), width, height, 1, width)
-        return self.api.GetUTF8Text()
+        if self.gomp is None:
+            return self.api.GetUTF8Text()
+        levels = self.gomp.omp_get_max_active_levels()
+        self.gomp.omp_set_max_active_levels(0)
+        try:
+            return self.api.GetUTF8Text()
+        finally:
+            self.gomp.omp_set_max_active_levels(levels)
 
 
 class _CliBackend:
@@ -115,6 +148,7 @@ class _CliBackend:
         exe = shutil.which("tesseract")
         if exe is None:
             raise FileNotFoundError("the `tesseract` program is not on PATH")
+        self.env = _omp_env(settings)
         self.command = [exe, "stdin", "stdout", "--tessdata-dir", tessdata, "-l", settings.lang,
                         "--psm", str(settings.psm)]
         for key, value in settings.variables.items():
@@ -125,7 +159,8 @@ class _CliBackend:
     def ocr(self, page: np.ndarray) -> str:
         buffer = io.BytesIO()
         Image.fromarray(page).save(buffer, format="PNG", compress_level=1)
-        done = subprocess.run(self.command, input=buffer.getvalue(), capture_output=True, timeout=120)
+        done = subprocess.run(self.command, input=buffer.getvalue(), capture_output=True, timeout=120,
+                              env=self.env)
         if done.returncode != 0:
             raise RuntimeError(f"tesseract failed ({done.returncode}): {done.stderr.decode(errors='replace')[-400:]}")
         return done.stdout.decode("utf-8", errors="replace")

@@ -193,6 +193,20 @@ def test_tesseract_cli_backend_agrees_with_in_process(kanji_glyphs):
         assert cli.read_text(img) == in_process.read_text(img)
 
 
+def test_tesseract_single_thread_reads_the_same_and_restores_openmp(kanji_glyphs):
+    import ctypes
+
+    serial = _ready(TesseractGlyph(lang="jpn", psm=8, backend="tesserocr"))
+    threaded = _ready(TesseractGlyph(lang="jpn", psm=8, backend="tesserocr", single_thread=False))
+    try:
+        gomp = ctypes.CDLL("libgomp.so.1")
+    except OSError:
+        pytest.skip("no libgomp here: this Tesseract has no OpenMP to switch off")
+    levels = gomp.omp_get_max_active_levels()
+    assert [serial.read_text(g) for g in kanji_glyphs[:4]] == [threaded.read_text(g) for g in kanji_glyphs[:4]]
+    assert gomp.omp_get_max_active_levels() == levels  # torch's OpenMP is left as it was
+
+
 def test_tesseract_line_reads_tibetan_uchen():
     engine = _ready(TesseractLine(lang="bod"))
     line = render_tibetan_line(TIBETAN_LINE)
