@@ -120,7 +120,8 @@ def faiss_bench(n: int, kinds: list[str], dim: int = 256, queries: int = 200, se
 
 
 def markdown(result: dict) -> str:
-    out = ["# Line-CLIP speed", "", f"Command: `{result['command']}`", "", f"Machine: {result['machine']}", "",
+    out = ["# Line-CLIP speed", "", f"Commands: `{result.get('model_command', '')}`; `{result.get('faiss_command', '')}`",
+           "", f"Machine: {result['machine']}", "",
            "| threads | image lines/s | text lines/s | both towers lines/s | training lines/s |", "|---|---|---|---|---|"]
     for e, t in zip(result["embedding"], result["training"]):
         out.append(f"| {e['threads']} | {e['image_lines_per_s']:.0f} | {e['text_lines_per_s']:.0f} | "
@@ -137,27 +138,35 @@ def main(argv: list[str] | None = None) -> int:
     import platform
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", required=True)
-    p.add_argument("--dataset-dir", required=True)
+    p.add_argument("--model", help="trained line-CLIP directory (omit to run only the FAISS part)")
+    p.add_argument("--dataset-dir", help="dataset with test.jsonl (needed with --model)")
     p.add_argument("--lines", type=int, default=512)
     p.add_argument("--threads", default="1,2")
-    p.add_argument("--faiss-sizes", default="10000,1000000")
+    p.add_argument("--faiss-sizes", default="10000,1000000", help="'' to skip the FAISS part")
     p.add_argument("--faiss-kinds", default="flat,ivf,hnsw")
     p.add_argument("--out", default=str(ROOT / "docs" / "benchmarks"))
     a = p.parse_args(argv)
-    encoder = LineEncoder.from_dir(a.model)
-    records = read_manifest(Path(a.dataset_dir) / "test.jsonl", a.dataset_dir).records[:a.lines]
-    lines = load_lines(records, a.dataset_dir, encoder.preprocess)
-    threads = [int(t) for t in a.threads.split(",")]
-    result = {"command": "python benchmarks/line_speed.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-              "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs (shared), "
-                         f"load average {os.getloadavg()[0]:.1f} at start",
-              "embedding": [embedding_speed(encoder, lines, t) for t in threads],
-              "training": [training_speed(encoder, lines, t) for t in threads], "faiss": []}
-    print(json.dumps(result["embedding"] + result["training"], indent=1))
-    for n in (int(x) for x in a.faiss_sizes.split(",")):
-        result["faiss"] += faiss_bench(n, a.faiss_kinds.split(","))
     out = Path(a.out)
+    previous = out / "line_speed.json"
+    # Sections not run this time keep their previous values (model and FAISS parts run separately).
+    result = json.loads(previous.read_text()) if previous.is_file() else {"embedding": [], "training": [], "faiss": []}
+    command = "python benchmarks/line_speed.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    result["machine"] = (f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs (shared), "
+                         f"load average {os.getloadavg()[0]:.1f} at start")
+    if a.model:
+        encoder = LineEncoder.from_dir(a.model)
+        records = read_manifest(Path(a.dataset_dir) / "test.jsonl", a.dataset_dir).records[:a.lines]
+        lines = load_lines(records, a.dataset_dir, encoder.preprocess)
+        threads = [int(t) for t in a.threads.split(",")]
+        result["embedding"] = [embedding_speed(encoder, lines, t) for t in threads]
+        result["training"] = [training_speed(encoder, lines, t) for t in threads]
+        result["model_command"] = command
+        print(json.dumps(result["embedding"] + result["training"], indent=1))
+    if a.faiss_sizes:
+        result["faiss"] = []
+        for n in (int(x) for x in a.faiss_sizes.split(",")):
+            result["faiss"] += faiss_bench(n, a.faiss_kinds.split(","))
+        result["faiss_command"] = command
     out.mkdir(parents=True, exist_ok=True)
     (out / "line_speed.json").write_text(json.dumps(result, indent=2) + "\n")
     (out / "line_speed.md").write_text(markdown(result))

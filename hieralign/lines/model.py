@@ -18,12 +18,16 @@ import torch.nn.functional as F
 from torch import nn
 
 # Named from-scratch configs, sized for 2 CPU cores (see docs/LINES.md for the measured cost).
-# The default 48x384 canvas with patch 16 gives 3 x 24 = 72 image tokens.
+# The default 48x384 canvas with patch 16 gives 3 x 24 = 72 image tokens. `conv_stem` (stored in
+# the Dinov2 config.json) replaces the single patch-embedding convolution by small stride-2 3x3
+# convolutions: a plain 16x16 patchify does not generalise from ~10k lines, a conv stem does.
 VISION_CONFIGS: dict[str, dict] = {
     "tiny": dict(hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64,
-                 patch_size=16, image_size=64, num_channels=1),
+                 patch_size=16, image_size=64, num_channels=1, conv_stem=[8]),
     "small": dict(hidden_size=96, num_hidden_layers=3, num_attention_heads=4, intermediate_size=192,
-                  patch_size=16, image_size=384, num_channels=1),
+                  patch_size=16, image_size=384, num_channels=1, conv_stem=[32, 64]),
+    "small-patchify": dict(hidden_size=96, num_hidden_layers=3, num_attention_heads=4, intermediate_size=192,
+                           patch_size=16, image_size=384, num_channels=1),
 }
 TEXT_CONFIGS: dict[str, dict] = {
     "tiny": dict(d_model=32, d_kv=16, num_heads=2, d_ff=64, num_layers=1),
@@ -47,13 +51,52 @@ class LineCLIPConfig:
         return asdict(self)
 
 
+class ConvStem(nn.Sequential):
+    """Drop-in for Dinov2's patch projection (which reads `.weight.dtype` to cast its input)."""
+
+    @property
+    def weight(self) -> torch.Tensor:
+        return self[-1].weight
+
+
+def conv_stem(channels: list[int], in_channels: int, hidden: int, patch: int) -> ConvStem:
+    """3x3 stride-2 conv + GELU per entry of `channels`, then a patch conv to `hidden` (total stride `patch`)."""
+    layers: list[nn.Module] = []
+    for out_channels in channels:
+        layers += [nn.Conv2d(in_channels, out_channels, 3, stride=2, padding=1), nn.GELU()]
+        in_channels = out_channels
+    rest = patch // 2 ** len(channels)
+    if rest < 1 or rest * 2 ** len(channels) != patch:
+        raise ValueError(f"conv_stem {channels} does not divide patch_size {patch}")
+    layers.append(nn.Conv2d(in_channels, hidden, rest, stride=rest))
+    return ConvStem(*layers)
+
+
+def _install_stem(model: nn.Module) -> nn.Module:
+    cfg = model.config
+    if getattr(cfg, "conv_stem", None):
+        model.embeddings.patch_embeddings.projection = conv_stem(
+            list(cfg.conv_stem), cfg.num_channels, cfg.hidden_size, cfg.patch_size)
+    return model
+
+
 def build_vision_tower(name: str, dropout: float = 0.0) -> nn.Module:
     from transformers import Dinov2Config, Dinov2Model
 
     if name in VISION_CONFIGS:
         cfg = Dinov2Config(**VISION_CONFIGS[name], hidden_dropout_prob=dropout, attention_probs_dropout_prob=dropout)
-        return Dinov2Model(cfg)
-    return Dinov2Model.from_pretrained(name)
+        return _install_stem(Dinov2Model(cfg))
+    cfg = Dinov2Config.from_pretrained(name)
+    if not getattr(cfg, "conv_stem", None):
+        return Dinov2Model.from_pretrained(name)
+    # A conv-stem tower saved by us: rebuild the stem, then load every weight strictly.
+    from pathlib import Path
+
+    from safetensors.torch import load_file
+
+    model = _install_stem(Dinov2Model(cfg))
+    model.load_state_dict(load_file(str(Path(name) / "model.safetensors")), strict=True)
+    return model
 
 
 def build_text_tower(name: str, dropout: float = 0.0) -> nn.Module:

@@ -47,6 +47,7 @@ class TrainConfig:
     num_train_epochs: int = 10  # epochs over the training manifest
     max_steps: int = 0  # stop after this many steps (0 = epochs decide); also sets the schedule length
     max_minutes: float = 0.0  # stop (and save) after this wall time (0 = no limit)
+    schedule_by_time: bool = False  # cosine follows max(step, elapsed/max_minutes) progress (needs --max-minutes)
     num_workers: int = 0  # accepted for seed compatibility; images are preprocessed once into memory
     num_threads: int = 0  # torch intra-op threads (0 = torch default); 1 is far faster on a busy shared CPU
     mixed_precision: str = "no"  # no|fp16|bf16 (accelerate)

@@ -58,10 +58,15 @@ class Run:
         self.total_steps = cfg.max_steps or self.steps_per_epoch * cfg.num_train_epochs
         model = build_model(cfg)
         optimizer = torch.optim.AdamW(param_groups(model, cfg.weight_decay), lr=cfg.lr, betas=(0.9, 0.98), eps=1e-6)
-        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, warmup_cosine(cfg.warmup_steps, self.total_steps))
+        self.clock_started = time.time()
+        budget = self.time_fraction if cfg.schedule_by_time and cfg.max_minutes else None
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, warmup_cosine(cfg.warmup_steps, self.total_steps, budget))
         self.model, self.optimizer, self.scheduler = self.accelerator.prepare(model, optimizer, scheduler)
         self.step, self.history = 0, []
         self.aug_generator = torch.Generator().manual_seed(cfg.seed * 7919 + self.accelerator.process_index)
+
+    def time_fraction(self) -> float:
+        return (time.time() - self.clock_started) / (60.0 * self.cfg.max_minutes)
 
     @property
     def unwrapped(self) -> LineCLIP:
@@ -163,7 +168,7 @@ def run_training(cfg: TrainConfig) -> dict:
     checkpoint = find_checkpoint(cfg)
     if checkpoint is not None:
         restore(run, checkpoint)
-    started = time.time()
+    started = run.clock_started = time.time()
     if run.step < run.total_steps:
         train_loop(run, started)
     summary = {"step": run.step, "total_steps": run.total_steps, "train_lines": len(run.train), **run.text_info,

@@ -55,11 +55,20 @@ def param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict]:
     return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
 
 
-def warmup_cosine(warmup_steps: int, total_steps: int):
+def warmup_cosine(warmup_steps: int, total_steps: int, time_budget=None):
+    """LR factor: linear warm-up, then cosine to 0 at `total_steps`.
+
+    `time_budget` (a callable returning the elapsed fraction of --max-minutes) makes the cosine
+    follow whichever is further along, steps or wall time, so a run cut by --max-minutes still
+    ends at a low learning rate (at the price of a time-dependent, not bit-exact, schedule).
+    """
+
     def factor(step: int) -> float:
         if step < warmup_steps:
             return (step + 1) / max(1, warmup_steps)
         progress = (step - warmup_steps) / max(1, total_steps - warmup_steps)
+        if time_budget is not None:
+            progress = max(progress, time_budget())
         return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
 
     return factor
