@@ -2,10 +2,14 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup bench-setup demo test lint bench clean
 
 setup:
 	bash scripts/setup.sh
+
+# Benchmarks also need the test-only font families, Tesseract and RapidOCR (apt-packages-bench.txt, [bench]).
+bench-setup:
+	APT_LISTS="apt-packages.txt apt-packages-bench.txt" EXTRAS=dev,bench bash scripts/setup.sh
 
 demo: setup
 	$(VENV)/bin/hieralign demo
@@ -16,7 +20,7 @@ lint: setup
 test: setup lint
 	$(PY) -m pytest -q
 
-bench: setup
+bench: bench-setup
 	$(PY) benchmarks/run_all.py
 
 clean:

@@ -8,8 +8,10 @@ cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 VENV=${VENV:-.venv}
 EXTRAS=${EXTRAS:-dev}
+APT_LISTS=${APT_LISTS:-apt-packages.txt}  # `make bench-setup` adds apt-packages-bench.txt
 
-mapfile -t APT < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' apt-packages.txt | tr -d ' ')
+# shellcheck disable=SC2086  # APT_LISTS is a space-separated list of files
+mapfile -t APT < <(cat $APT_LISTS | sed -e 's/#.*//' -e '/^[[:space:]]*$/d' | tr -d ' ')
 missing=()
 for pkg in "${APT[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -31,7 +33,7 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$PYTHON" -m venv "$VENV"
 fi
 "$VENV/bin/python" -m pip install -q --upgrade pip
-stamp="$VENV/.hieralign-installed"
+stamp="$VENV/.hieralign-installed-${EXTRAS//,/-}"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ constraints.txt -nt "$stamp" ]; then
   echo "==> pip install -e .[$EXTRAS] (torch pinned by constraints.txt)"
   "$VENV/bin/python" -m pip install -q -c constraints.txt -e ".[$EXTRAS]"

@@ -1,0 +1,55 @@
+"""Where the shipped default models live, and how a command finds a model it was not given.
+
+Order: an explicit argument, then the environment variable, then the model shipped inside the
+package (`hieralign/assets/models/`). A missing model is an error that says how to get one.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ASSETS = Path(__file__).resolve().parent / "assets"
+SHIPPED_CHAR_MODEL = ASSETS / "models" / "char-higita" / "model.safetensors"
+SHIPPED_LINE_MODEL = ASSETS / "models" / "line-clip"
+SHIPPED_LINE_INDEX = ASSETS / "models" / "line-clip" / "index"
+SAMPLES = ASSETS / "samples"
+CHAR_MODEL_ENV = "HIERALIGN_CHAR_MODEL"
+LINE_MODEL_ENV = "HIERALIGN_LINE_MODEL"
+LINE_INDEX_ENV = "HIERALIGN_LINE_INDEX"
+
+
+def _first_existing(*candidates: str | os.PathLike | None) -> Path | None:
+    for candidate in candidates:
+        if candidate and Path(candidate).exists():
+            return Path(candidate)
+    return None
+
+
+def char_model(explicit: str | None = None) -> Path:
+    """The character model to use: `explicit`, $HIERALIGN_CHAR_MODEL, or the shipped one."""
+    if explicit:
+        if not Path(explicit).exists():
+            raise FileNotFoundError(f"character model not found: {explicit}")
+        return Path(explicit)
+    found = _first_existing(os.environ.get(CHAR_MODEL_ENV), SHIPPED_CHAR_MODEL)
+    if found is None:
+        raise FileNotFoundError(
+            "no character model given and none shipped: pass --model (a checkpoint from "
+            "`hieralign train char`) or set $HIERALIGN_CHAR_MODEL")
+    return found
+
+
+def line_model(explicit: str | None = None) -> Path | None:
+    """The line-CLIP model directory, or None when there is none (line endpoints then answer 503)."""
+    shipped = SHIPPED_LINE_MODEL if (SHIPPED_LINE_MODEL / "training_config.json").exists() else None
+    return _first_existing(explicit, os.environ.get(LINE_MODEL_ENV), shipped)
+
+
+def line_index(explicit: str | None = None) -> Path | None:
+    return _first_existing(explicit, os.environ.get(LINE_INDEX_ENV), SHIPPED_LINE_INDEX)
+
+
+def sample_images() -> list[Path]:
+    """Sample glyph images shipped with the package (file names start with the true character)."""
+    return sorted(SAMPLES.glob("*.png"))

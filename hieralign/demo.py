@@ -1,0 +1,179 @@
+"""`hieralign demo`: the main job end to end on data the registries provide.
+
+1. render a training store: the seen classes of ETL9G-ZS (m = --seen) in the default training
+   font families plus synthetic handwriting;
+2. render evaluation stores of the 1,000 *unseen* kanji (handwriting drawn with the evaluation
+   seed stream; printed in the test-only families that are installed);
+3. train a small Hi-GITA model for a few minutes;
+4. evaluate it zero-shot on the unseen classes (candidates = the 1,000 unseen kanji);
+5. recognise the sample images shipped with the package with the shipped default model;
+6. print a results table (also written to <workdir>/demo_results.json).
+
+Every step skips work whose output already exists, so re-running resumes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from hieralign.utils.io import atomic_write_json
+
+
+@dataclass
+class DemoConfig:
+    workdir: str = "runs/demo"  # everything the demo writes goes here
+    seen: int = 2036  # m of ETL9G-ZS: classes the model trains on (unseen = the last 1,000 kanji)
+    hw_per_char: int = 2  # synthetic handwriting images per seen class in the training store
+    preset: str = "lite"  # Hi-GITA preset trained by the demo (lite fits a few CPU minutes)
+    train_minutes: float = 6.0  # training budget; the run stops with a resumable checkpoint
+    epochs: int = 30  # upper bound on epochs (the minute budget usually ends training first)
+    batch_size: int = 256  # training batch size
+    eval_per_char: int = 1  # evaluation images per unseen class and style
+    seed: int = 0  # seeds rendering, training and evaluation subsets
+
+
+def _step(title: str) -> float:
+    print(f"\n=== {title} ===", flush=True)
+    return time.perf_counter()
+
+
+def _call(module: str, argv: list[str]) -> None:
+    import importlib
+
+    print("$ hieralign", _command_name(module), " ".join(argv), flush=True)
+    code = importlib.import_module(module).main(argv)
+    if code:
+        raise SystemExit(f"demo: step {module} failed with exit code {code}")
+
+
+def _command_name(module: str) -> str:
+    from hieralign.cli import COMMANDS
+
+    return next((name for name, (mod, _) in COMMANDS.items() if mod == module), module)
+
+
+def build_stores(cfg: DemoConfig, wd: Path) -> dict[str, Path]:
+    common = ["--charset", "etl9g", "--split", "etl9g-zs", "--seen", str(cfg.seen), "--seed", str(cfg.seed)]
+    stores = {"train": wd / "data" / "train", "unseen-handwriting": wd / "data" / "unseen-handwriting"}
+    if not (stores["train"] / "meta.json").exists():
+        _call("hieralign.data.build", [*common, "--styles", "printed,handwriting", "--hw-per-char",
+                                       str(cfg.hw_per_char), "--out", str(stores["train"]), "--overwrite"])
+    if not (stores["unseen-handwriting"] / "meta.json").exists():
+        _call("hieralign.data.build", [*common, "--role", "eval", "--part", "unseen", "--styles", "handwriting",
+                                       "--hw-per-char", str(cfg.eval_per_char),
+                                       "--out", str(stores["unseen-handwriting"]), "--overwrite"])
+    printed = wd / "data" / "unseen-test-fonts"
+    if (printed / "meta.json").exists() or _test_only_fonts_installed():
+        if not (printed / "meta.json").exists():
+            _call("hieralign.data.build", [*common, "--role", "eval", "--part", "unseen", "--styles", "printed",
+                                           "--out", str(printed), "--overwrite"])
+        stores["unseen-test-fonts"] = printed
+    else:
+        print("(no test-only font family installed: `make bench-setup` adds them; printed eval skipped)")
+    return stores
+
+
+def _test_only_fonts_installed() -> bool:
+    from hieralign.data.fonts import discover_fonts
+
+    return any(face.role == "test-only" for face in discover_fonts())
+
+
+def train(cfg: DemoConfig, wd: Path, store: Path) -> Path:
+    run = wd / "higita"
+    _call("hieralign.train.char_cli", [
+        "--data-dir", str(store), "--checkpoint-dir", str(run), "--use-higita", "--preset", cfg.preset,
+        "--seen", str(cfg.seen), "--epochs", str(cfg.epochs), "--batch-size", str(cfg.batch_size),
+        "--max-minutes", str(cfg.train_minutes), "--seed", str(cfg.seed)])
+    return run
+
+
+def trained_weights(run: Path) -> Path:
+    """`best` when an epoch finished and was validated, else the newest weights the budget left."""
+    best = run / "best.safetensors"
+    if best.exists():
+        return best
+    return run / json.loads((run / "latest.json").read_text())["weights"]
+
+
+def evaluate(run: Path, stores: dict[str, Path], wd: Path) -> dict[str, Any]:
+    results, weights = {}, trained_weights(run)
+    for name, store in stores.items():
+        if name == "train":
+            continue
+        out = wd / f"eval-{name}.json"
+        _call("hieralign.eval.char_cli", ["--checkpoint", str(weights), "--data-dir", str(store),
+                                          "--mode", "zero-shot", "--out", str(out)])
+        results[name] = json.loads(out.read_text())
+    return results
+
+
+def recognise_samples() -> list[dict[str, Any]]:
+    from hieralign import defaults
+
+    samples = defaults.sample_images()
+    try:
+        model = defaults.char_model()
+    except FileNotFoundError as exc:
+        print(f"(skipping samples: {exc})")
+        return []
+    from hieralign.models.char.preprocess import load_gray, prepare_glyph
+    from hieralign.recognize import load_backend
+
+    rec = load_backend("torch", str(model))
+    images = [prepare_glyph(load_gray(p)) for p in samples]
+    top = rec.recognize(images, candidates="jis2", top_k=5) if images else []
+    return [{"file": p.name, "truth": p.name[0], "top5": [c["char"] for c in t]} for p, t in zip(samples, top)]
+
+
+def print_table(evals: dict[str, Any], samples: list[dict[str, Any]], timings: dict[str, float]) -> None:
+    print("\n=== results ===")
+    print(f"{'zero-shot eval (unseen kanji)':34} {'images':>7} {'top-1':>7} {'top-5':>7}")
+    for name, report in evals.items():
+        overall = report.get("overall", report)
+        print(f"{name:34} {overall.get('n', 0):>7} {100 * overall.get('top1', 0):6.1f}% {100 * overall.get('top5', 0):6.1f}%")
+    if samples:
+        hits = sum(s["truth"] == s["top5"][0] for s in samples)
+        print(f"\nshipped model on {len(samples)} sample images of reserved JIS level-2 kanji: {hits} top-1 correct")
+        for s in samples:
+            mark = "✓" if s["truth"] == s["top5"][0] else " "
+            print(f"  {mark} {s['file']:28} → {' '.join(s['top5'])}")
+    print("\n" + "  ".join(f"{k}: {v / 60:.1f} min" for k, v in timings.items()))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="hieralign demo", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    defaults = DemoConfig()
+    for name, value in asdict(defaults).items():
+        p.add_argument("--" + name.replace("_", "-"), type=type(value), default=value)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    cfg = DemoConfig(**vars(build_parser().parse_args(argv)))
+    wd = Path(cfg.workdir)
+    wd.mkdir(parents=True, exist_ok=True)
+    timings: dict[str, float] = {}
+    t = _step("1/4 render glyph stores (fonts + synthetic handwriting)")
+    stores = build_stores(cfg, wd)
+    timings["data"] = time.perf_counter() - t
+    t = _step(f"2/4 train Hi-GITA ({cfg.preset}) for up to {cfg.train_minutes:g} minutes")
+    run = train(cfg, wd, stores["train"])
+    timings["train"] = time.perf_counter() - t
+    t = _step("3/4 zero-shot evaluation on the 1,000 unseen kanji")
+    evals = evaluate(run, stores, wd)
+    timings["eval"] = time.perf_counter() - t
+    t = _step("4/4 recognise the shipped sample images with the shipped model")
+    samples = recognise_samples()
+    timings["samples"] = time.perf_counter() - t
+    atomic_write_json(wd / "demo_results.json", {"config": asdict(cfg), "eval": evals, "samples": samples,
+                                                 "seconds": timings})
+    print_table(evals, samples, timings)
+    print(f"\nwritten: {wd / 'demo_results.json'}")
+    return 0
