@@ -251,7 +251,8 @@ def coverage(face: FontFace, chars: Iterable[str]) -> float:
 
 def training_faces(chars: Sequence[str], min_coverage: float = 0.95, families: Sequence[str] | None = None,
                    role: str = "train", faces: Sequence[FontFace] | None = None) -> list[FontFace]:
-    """Faces to render `chars` with, one per (canonical family, style).
+    """Faces to render `chars` with: one per (canonical family, style, kanji outline design), so
+    re-spaced copies (IPAPGothic, VL PGothic) are dropped and real variants (kiloji B/D) kept.
 
     role="train" refuses test-only families (DESIGN §4 font split); role="eval" accepts them and,
     without `families`, returns only test-only families. Excluded (crash-prone) faces are never
