@@ -27,12 +27,13 @@ def _accuracy_table(results: dict) -> list[str]:
 
 
 def _speed_table(speed: dict) -> list[str]:
-    lines = ["| preset | image params | text params | MFLOPs/glyph | glyphs/s batched | single-glyph ms | train glyphs/s |",
-             "|---|---|---|---|---|---|---|"]
+    lines = ["| preset | image params | text params | MFLOPs/glyph | glyphs/s batched (wall) | glyphs per CPU-s "
+             "batched | single-glyph ms | train glyphs/s (wall) | train glyphs per CPU-s |", "|---|---|---|---|---|---|---|---|---|"]
     for name, s in speed.items():
         if isinstance(s, dict):
             lines.append(f"| {name} | {s['params_image']:,} | {s['params_text']:,} | {s['mflops_per_glyph']} | "
-                         f"{s['glyphs_per_s_batched']:.0f} | {s['latency_ms_single']} | {s['train_glyphs_per_s']:.0f} |")
+                         f"{s['glyphs_per_s_batched']:.0f} | {s['glyphs_per_cpu_s_batched']:.0f} | {s['latency_ms_single']} | "
+                         f"{s['train_glyphs_per_s']:.0f} | {s['train_glyphs_per_cpu_s']:.0f} |")
     return lines
 
 
@@ -53,7 +54,9 @@ def write_report(results: dict, out_dir: Path) -> None:
              "## Zero-shot accuracy (unseen classes, %)", "", *_accuracy_table(results), ""]
     if results.get("speed"):
         lines += ["## Speed per preset (2 CPU threads)", "", *_speed_table(results["speed"]),
-                  "", f"Peak RSS of the speed run: {results['speed'].get('peak_rss_mib')} MiB.", ""]
+                  "", f"Peak RSS of the speed run: {results['speed'].get('peak_rss_mib')} MiB; 1-min load average "
+                  f"during it: {results['speed'].get('load_average_1min')} on {results['machine']['cpu_count']} cores "
+                  "(other jobs shared the machine: the per-CPU-second columns are the model's own cost).", ""]
     if results.get("peers"):
         lines += ["## Peers on the same unseen-class glyphs (closed-set: they know these classes)", "",
                   *_peer_table(results["peers"]), ""]
