@@ -86,7 +86,7 @@ def build_vision_tower(name: str, dropout: float = 0.0) -> nn.Module:
     if name in VISION_CONFIGS:
         cfg = Dinov2Config(**VISION_CONFIGS[name], hidden_dropout_prob=dropout, attention_probs_dropout_prob=dropout)
         return _install_stem(Dinov2Model(cfg))
-    cfg = Dinov2Config.from_pretrained(name)
+    cfg = _pretrained_config(Dinov2Config, name, "--model-name-or-path")
     if not getattr(cfg, "conv_stem", None):
         return Dinov2Model.from_pretrained(name)
     # A conv-stem tower saved by us: rebuild the stem, then load every weight strictly.
@@ -99,6 +99,15 @@ def build_vision_tower(name: str, dropout: float = 0.0) -> nn.Module:
     return model
 
 
+def _pretrained_config(config_class, name: str, flag: str):
+    try:
+        return config_class.from_pretrained(name)
+    except OSError as exc:
+        raise OSError(f"{flag} {name!r}: not a named config ({', '.join(VISION_CONFIGS)} / {', '.join(TEXT_CONFIGS)}), "
+                      f"not a local directory with config.json, and not downloadable here ({exc}). Pass a directory "
+                      "written by save_pretrained (e.g. a previous run's text_hierarchy_vit_backbone/) or a named config.") from exc
+
+
 def build_text_tower(name: str, dropout: float = 0.0) -> nn.Module:
     from transformers import T5Config, T5EncoderModel
 
@@ -107,6 +116,7 @@ def build_text_tower(name: str, dropout: float = 0.0) -> nn.Module:
         cfg = T5Config(vocab_size=384, **TEXT_CONFIGS[name], dropout_rate=dropout, feed_forward_proj="gated-gelu",
                        is_encoder_decoder=False, use_cache=False, pad_token_id=0, eos_token_id=1)
         return T5EncoderModel(cfg)
+    _pretrained_config(T5Config, name, "--text-encoder-name-or-path")
     return T5EncoderModel.from_pretrained(name)
 
 

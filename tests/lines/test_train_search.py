@@ -131,3 +131,12 @@ def test_index_kinds_round_trip_and_recall(tmp_path, kind):
     hits = loaded.search(vectors[4:5], 1, "image")[0]
     assert hits[0]["id"] == "l4" and hits[0]["modality"] == "image" and hits[0]["score"] == pytest.approx(1.0, abs=1e-5)
     assert loaded.search(vectors[5:6], 1, "text")[0][0]["id"] == "l5"
+
+
+def test_siglip_training_runs_and_saves_bias(tiny_dataset, tmp_path):
+    args = _args(tiny_dataset, tmp_path / "siglip", "--loss", "siglip")
+    args[args.index("--max-steps") + 1] = "2"
+    summary = run_training(parse_args(args))
+    card = json.loads((tmp_path / "siglip" / "line_clip.json").read_text())
+    assert summary["step"] == 2 and card["config"]["loss"] == "siglip" and card["logit_bias"] is not None
+    assert LineSearcher.from_dir(tmp_path / "siglip").encoder.model.logit_bias is not None
