@@ -19,6 +19,8 @@ from pathlib import Path
 
 # Charsets this module knows by name, in the order `coverage` prints them.
 CHARSET_NAMES: tuple[str, ...] = ("hiragana", "katakana", "kana", "etl9g", "jis1", "jis2", "joyo", "gb2312")
+# Class lists of protocols (not charsets a user thinks in): loadable by name, not listed in coverage.
+PROTOCOL_CHARSET_NAMES: tuple[str, ...] = ("jis2-zs",)
 
 # Kana absent from ETL9G's 71 hiragana classes (see module docstring).
 ETL9G_EXCLUDED_HIRAGANA = frozenset("ぁぃぅぇぉっゃゅょゎゐゑ")
@@ -75,6 +77,12 @@ def _build(name: str) -> tuple[str, ...]:
         return _joyo()
     if name == "gb2312":
         return tuple(_decode_rows("gb2312", b"\xb0\xa1", b"\xd7\xfe"))
+    if name == "jis2-zs":
+        # The shipped model's classes: every kana, ETL9G and GB2312 character that is not a
+        # reserved JIS level-2 kanji, then the 3,390 JIS level-2 kanji (its zero-shot test set).
+        reserved = set(_build("jis2"))
+        seen = dict.fromkeys(c for part in ("kana", "etl9g", "gb2312") for c in _build(part) if c not in reserved)
+        return tuple(seen) + _build("jis2")
     raise KeyError(f"unknown charset {name!r}; known: {', '.join(CHARSET_NAMES)}")
 
 
@@ -134,7 +142,7 @@ def load_charset_arg(spec: str) -> list[str]:
             from hieralign.knowledge.ids import IDSDatabase
 
             chars.extend(IDSDatabase.load().chars())
-        elif part.lower() in CHARSET_NAMES:
+        elif part.lower() in CHARSET_NAMES + PROTOCOL_CHARSET_NAMES:
             chars.extend(charset(part))
         else:
             raise ValueError(

@@ -31,7 +31,7 @@ def test_default_and_bad_sizes():
         split("gb-zs", seen=123)
     with pytest.raises(KeyError):
         split("nope")
-    assert set(PROTOCOLS) == {"etl9g-zs", "gb-zs"}
+    assert set(PROTOCOLS) == {"etl9g-zs", "gb-zs", "jis2-zs"}
 
 
 def test_validation_split():
@@ -50,3 +50,10 @@ def test_reserved_and_regions():
     assert not set(reserved()) & set(charset("etl9g"))
     assert region_for("gb2312") == "G"
     assert region_for("etl9g") == region_for("joyo") == region_for("jis2") == "J"
+
+
+def test_jis2_zs_trains_on_nothing_reserved():
+    seen, unseen = split("jis2-zs")
+    assert unseen == reserved()
+    assert not set(seen) & set(reserved())
+    assert {"あ", "亜", "啊"} <= set(seen) and len(seen) == len(set(seen))
