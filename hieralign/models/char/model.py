@@ -88,6 +88,7 @@ class ImageTower(nn.Module):
     def __init__(self, model: HierCodeWithHiGITA):
         super().__init__()
         self.encoder = model.image_encoder
+        self.train(model.training)  # a fresh Module is in training mode; follow the model's mode instead
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return self.encoder(images)["character"]
@@ -100,6 +101,7 @@ class TextTower(nn.Module):
         super().__init__()
         self.encoder = model.text_encoder
         self.higita = model.use_higita_enhancement
+        self.train(model.training)
 
     def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
         if self.higita:
