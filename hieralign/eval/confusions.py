@@ -14,19 +14,30 @@ from hieralign.utils.io import atomic_path
 CELL_H, IMG = 76, 64
 
 
-def _cjk_font(px: int):
-    from hieralign.data.fonts import discover_fonts
+PREFERRED = ("IPA Gothic", "Noto Sans CJK", "Seto", "IPA Mincho", "VL Gothic")
 
-    for face in discover_fonts():
-        if face.canonical_family in ("IPA Gothic", "Noto Sans CJK", "IPA Mincho", "VL Gothic"):
-            return ImageFont.truetype(face.path, px, index=face.index)
+
+def _cjk_font(px: int, needs: str = "漢"):
+    """An installed face with outlines for every char of `needs` (IDS operators ⿰… are rare in
+    Japanese fonts: Seto and the AR PL faces have them), preferred families first."""
+    from hieralign.data.fonts import discover_fonts, outlined_chars
+
+    faces = sorted(discover_fonts(), key=lambda f: (f.canonical_family not in PREFERRED,
+                                                    PREFERRED.index(f.canonical_family) if f.canonical_family in PREFERRED else 0))
+    for face in faces:
+        try:
+            if all(c in outlined_chars(face) for c in needs):
+                return ImageFont.truetype(face.path, px, index=face.index)
+        except OSError:
+            continue
     return ImageFont.load_default()
 
 
 def draw_confusions(path: str | Path, rows: list[dict[str, Any]], images: list[np.ndarray | None],
                     decompose, title: str = "") -> None:
     """rows: [{true, predicted, count}], images: one example glyph per row (uint8 ink) or None."""
-    font, small = _cjk_font(28), _cjk_font(16)
+    font = _cjk_font(28)
+    small = _cjk_font(16, needs="漢⿰⿱")
     width = 620
     canvas = Image.new("L", (width, 30 + CELL_H * max(1, len(rows))), 255)
     draw = ImageDraw.Draw(canvas)
