@@ -12,8 +12,9 @@ def _pct(x) -> str:
 
 
 def _accuracy_table(results: dict) -> list[str]:
-    lines = ["| model | m | train min | epochs done | images/s (train) | printed test-only fonts top-1 / top-5 | "
-             "synthetic handwriting top-1 / top-5 | best val top-1 (held-out seen) |", "|---|---|---|---|---|---|---|---|"]
+    lines = ["| model | m | train min | epochs done | images/s (train) | train peak RSS MiB | printed test-only fonts "
+             "top-1 / top-5 | synthetic handwriting top-1 / top-5 | best val top-1 (held-out seen) |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for row in sorted(results.get("runs", {}).values(), key=lambda r: (r["m"], r["model"])):
         hist = row.get("history") or [{}]
         train = row.get("train", {})
@@ -21,7 +22,7 @@ def _accuracy_table(results: dict) -> list[str]:
         p, h = styles.get("printed", {}), styles.get("handwriting", {})
         best = max((x.get("val_top1") or 0 for x in hist), default=None)
         lines.append(f"| {row['model']} | {row['m']} | {train.get('seconds', 0) / 60:.0f} | {len(row.get('history') or [])} | "
-                     f"{hist[-1].get('glyphs_per_s', 0):.0f} | {_pct(p.get('top1'))} / {_pct(p.get('top5'))} | "
+                     f"{hist[-1].get('glyphs_per_s', 0):.0f} | {train.get('peak_rss_mib', '—')} | {_pct(p.get('top1'))} / {_pct(p.get('top5'))} | "
                      f"{_pct(h.get('top1'))} / {_pct(h.get('top5'))} | {_pct(best)} |")
     return lines
 
