@@ -34,7 +34,7 @@ def server(model: str | None, extra: list[str] = (), startup_s: float = 300):
     if model is None:
         from hieralign.serve.tiny import cached_tiny_checkpoint
 
-        print("building a tiny checkpoint (no --model given) ...", file=sys.stderr)
+        print("using the tiny smoke-test checkpoint (no --model given) ...", file=sys.stderr)
         model = str(cached_tiny_checkpoint())
         extra = ["--candidates", "model", *extra]
     port = free_port()

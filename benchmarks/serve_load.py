@@ -79,10 +79,41 @@ async def run_load(url: str, total: int, concurrency: int, token: str | None, ma
                            (("p50", 50), ("p90", 90), ("p99", 99), ("max", 100))} if len(lat) else {}}
 
 
+def prepare_model(args: argparse.Namespace) -> tuple[str | None, list[str]]:
+    """(model path for `hieralign serve`, extra serve args) from --model/--preset/--backend."""
+    import tempfile
+
+    extra = args.server_args.split()
+    model = args.model
+    if model is None and args.preset:
+        from hieralign.serve.tiny import build_untrained_checkpoint
+
+        model = str(build_untrained_checkpoint(Path(tempfile.mkdtemp()) / f"{args.preset}.safetensors", args.preset))
+    if model is None:
+        from hieralign.serve.tiny import cached_tiny_checkpoint
+
+        model = str(cached_tiny_checkpoint())
+        extra += ["--candidates", "model"]
+    if args.backend != "torch" and not Path(model).is_dir():
+        from hieralign.export.char_export import CharExportConfig, export_char
+
+        out = tempfile.mkdtemp(prefix="hieralign-export-")
+        print(f"exporting {model} to ONNX in {out} ...", file=sys.stderr)
+        export_char(CharExportConfig(model=model, out=out, int8=args.backend == "onnx-int8", candidates=["etl9g"],
+                                     calibration=128, parity_images=16))
+        model = out
+    if args.backend == "onnx-int8":
+        extra.append("--int8")
+    return model, extra
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--url", help="a running loopback server (default: start one)")
     p.add_argument("--model", help="checkpoint or export dir for the started server (default: a tiny model)")
+    p.add_argument("--preset", help="without --model: serve an UNTRAINED checkpoint of this preset (speed only)")
+    p.add_argument("--backend", choices=("torch", "onnx", "onnx-int8"), default="torch",
+                   help="onnx*: export the model first (into a temp dir) and serve the export")
     p.add_argument("--server-args", default="", help="extra `hieralign serve` arguments, e.g. '--workers 2'")
     p.add_argument("--token")
     p.add_argument("--requests", type=int, default=2000)
@@ -90,12 +121,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--max-seconds", type=float, default=900, help="stop (and count an error) after this long")
     p.add_argument("--out", default="docs/benchmarks/serve_load.json")
     args = p.parse_args(argv)
-    info = {"machine": machine(), "model": args.model or "tiny (hieralign.serve.tiny)", "server_args": args.server_args}
+    model, extra = prepare_model(args)
+    info = {"machine": machine(), "model": args.model or (f"untrained {args.preset}" if args.preset else "tiny"),
+            "backend": args.backend, "server_args": " ".join(extra)}
     if args.url:
         result = asyncio.run(run_load(require_loopback(args.url), args.requests, args.concurrency, args.token,
                                       args.max_seconds))
     else:
-        with server(args.model, args.server_args.split()) as url:
+        with server(model, extra) as url:
             result = asyncio.run(run_load(url, args.requests, args.concurrency, args.token, args.max_seconds))
     report = {**info, **result}
     print(json.dumps(report, indent=2, ensure_ascii=False))

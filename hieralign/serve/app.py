@@ -46,6 +46,19 @@ class ServerState:
         self.limits = ImageLimits(cfg.max_image_pixels, cfg.max_image_side)
         self.limiter = anyio.CapacityLimiter(max(1, cfg.workers))
         self.token = cfg.resolved_token()
+        self.batcher = None
+        if char is not None and cfg.batch_wait_ms > 0:
+            from hieralign.serve.batching import MicroBatcher
+
+            async def run_batch(images, candidates, top_k):
+                return await self.run(char.recognize, images, candidates, top_k)
+
+            self.batcher = MicroBatcher(run_batch, cfg.max_batch, cfg.batch_wait_ms)
+
+    async def recognize(self, service: CharService, images, candidates, top_k: int):
+        if self.batcher is None:
+            return await self.run(service.recognize, images, candidates, top_k)
+        return await self.batcher.submit(images, candidates, top_k)
 
     async def run(self, fn, *args):
         return await anyio.to_thread.run_sync(fn, *args, limiter=self.limiter)
@@ -84,14 +97,14 @@ def create_app(cfg: ServeConfig, char: CharService | None = None, line: LineServ
         if not (given.startswith("Bearer ") and hmac.compare_digest(given[7:].encode(), state.token.encode())):
             raise InputError(401, "missing or wrong API token: send `Authorization: Bearer <token>`")
 
-    _add_meta_routes(app, state)
+    _add_meta_routes(app, state, auth)
     _add_char_routes(app, state, auth)
     _add_line_routes(app, state, auth)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
 
 
-def _add_meta_routes(app: FastAPI, state: ServerState) -> None:
+def _add_meta_routes(app: FastAPI, state: ServerState, auth) -> None:
     @app.get("/", include_in_schema=False)
     async def workbench() -> FileResponse:
         return FileResponse(STATIC_DIR / "index.html", media_type="text/html")
@@ -100,7 +113,7 @@ def _add_meta_routes(app: FastAPI, state: ServerState) -> None:
     async def healthz() -> dict[str, Any]:
         return {"status": "ok", "char_model": state.char is not None, "line_model": state.line is not None}
 
-    @app.get("/v1/info")
+    @app.get("/v1/info", dependencies=[Depends(auth)])
     async def info() -> dict[str, Any]:
         """Model cards, backends and the limits clients must respect."""
         cfg = state.cfg
@@ -119,7 +132,7 @@ def _add_char_routes(app: FastAPI, state: ServerState, auth) -> None:
         images, top_k, candidates = await read_recognize(request, state.cfg, state.limits)
         service = state.need_char()
         start = time.perf_counter()
-        results = await state.run(service.recognize, images, candidates, state.top_k(top_k))
+        results = await state.recognize(service, images, candidates, state.top_k(top_k))
         return {"results": results, "model": service.name, "backend": service.backend,
                 "elapsed_ms": (time.perf_counter() - start) * 1000}
 

@@ -48,7 +48,8 @@ class CharService:
         if backend == "onnx" or (backend == "auto" and p.is_dir()):
             from hieralign.export.runtime import OnnxCharRecognizer
 
-            return cls(OnnxCharRecognizer.from_dir(p, int8=int8), "onnx", candidates)
+            # One intra-op thread per call: the server runs `workers` calls at once, one per core.
+            return cls(OnnxCharRecognizer.from_dir(p, int8=int8, threads=1), "onnx", candidates)
         from hieralign.models.char.recognizer import CharRecognizer
 
         return cls(CharRecognizer.from_checkpoint(p, device="cpu"), "torch", candidates)

@@ -27,6 +27,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-text-chars", type=int, default=d.max_text_chars, help="characters per text query")
     p.add_argument("--max-top-k", type=int, default=d.max_top_k)
     p.add_argument("--workers", type=int, default=d.workers, help="inference calls running at once")
+    p.add_argument("--batch-wait-ms", type=float, default=d.batch_wait_ms,
+                   help="merge concurrent recognise requests arriving within this window (0 = off)")
+    p.add_argument("--max-batch", type=int, default=d.max_batch, help="images per merged model call")
     p.add_argument("--backend", choices=("auto", "torch", "onnx"), default=d.backend,
                    help="character backend (auto: a dir is an ONNX export, a file a checkpoint)")
     p.add_argument("--candidates", default=d.candidates,

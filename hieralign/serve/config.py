@@ -26,6 +26,8 @@ class ServeConfig:
     max_top_k: int = 50  # cap on top_k / k
     default_top_k: int = 5  # top_k when the client does not say
     workers: int = 2  # inference calls run at once in the threadpool (the event loop never blocks)
+    batch_wait_ms: float = 4.0  # micro-batching: wait this long to merge concurrent recognise requests (0 = off)
+    max_batch: int = 32  # images per merged model call
     backend: str = "auto"  # char backend: "auto" (by path), "torch" or "onnx"
     candidates: str = "etl9g"  # default candidate set: charset name(s), or "model" = the model's training classes
     int8: bool = False  # with an ONNX export dir: use the INT8 image tower when present

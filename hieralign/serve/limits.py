@@ -74,8 +74,12 @@ def _check_header(img: Image.Image, limits: ImageLimits, name: str) -> None:
                               f"save it as 8-bit grayscale or RGB")
 
 
-class BodyTooLarge(Exception):
-    pass
+class BodyTooLarge(InputError):
+    """Raised from `receive()` while the body streams in; the app's InputError handler answers 413."""
+
+    def __init__(self, max_bytes: int):
+        super().__init__(413, f"request body exceeds {max_bytes} bytes; send fewer or smaller images "
+                              f"(server --max-body-mb)")
 
 
 class BodySizeLimit:
@@ -90,7 +94,7 @@ class BodySizeLimit:
             return await self.app(scope, receive, send)
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            return await _send_error(send, 413, self._message())
+            return await _send_error(send, 413, BodyTooLarge(self.max_bytes).message)
         received = 0
         started = False
 
@@ -100,7 +104,7 @@ class BodySizeLimit:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise BodyTooLarge()
+                    raise BodyTooLarge(self.max_bytes)
             return message
 
         async def tracking_send(message):
@@ -110,12 +114,9 @@ class BodySizeLimit:
 
         try:
             await self.app(scope, limited_receive, tracking_send)
-        except BodyTooLarge:
+        except BodyTooLarge as exc:  # read outside a route (no handler there): answer here
             if not started:
-                await _send_error(send, 413, self._message())
-
-    def _message(self) -> str:
-        return f"request body exceeds {self.max_bytes} bytes; send fewer or smaller images (server --max-body-mb)"
+                await _send_error(send, 413, exc.message)
 
 
 async def _send_error(send, status: int, message: str) -> None:

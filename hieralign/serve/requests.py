@@ -71,7 +71,7 @@ async def _form_images(request: Request, cfg: ServeConfig, limits: ImageLimits, 
         raise InputError(status if 400 <= status < 500 else 400, f"malformed multipart body: {detail}") from exc
     files = [(key, value) for key, value in form.multi_items() if key in IMAGE_FIELDS and hasattr(value, "read")]
     if not files:
-        raise InputError(400, f"no image files in the form; send them as field 'images' (got fields: "
+        raise InputError(400, f"no image files in the form; send them as field 'images' or 'image' (got fields: "
                               f"{sorted(set(form.keys())) or 'none'})")
     images = []
     for i, (key, upload) in enumerate(files):

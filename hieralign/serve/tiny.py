@@ -167,3 +167,24 @@ def build_tiny_line_model(root: str | Path, steps: int = 2) -> tuple[Path, Path]
         "--warmup-steps", "1", "--max-steps", str(steps), "--checkpoint-every-steps", str(steps),
         "--num-threads", "1"]))
     return out, data
+
+
+def build_untrained_checkpoint(out: str | Path, preset: str = "balanced", charset_name: str = "etl9g") -> Path:
+    """A randomly initialised checkpoint of a real preset, for speed measurements only (its
+    answers are meaningless): same layers, input size and candidate count as a trained model."""
+    from hieralign.knowledge.charsets import charset
+    from hieralign.models.char import create_model, preset_config
+    from hieralign.models.char.texts import DecompositionTokenizer
+    from hieralign.utils.checkpoint import save_weights
+
+    torch.manual_seed(0)
+    chars = charset(charset_name)
+    higita = preset_config(preset).use_higita_enhancement
+    tokenizer = DecompositionTokenizer.build(chars, "J", higita=higita)
+    model = create_model(preset, ids_vocab_size=tokenizer.vocab_size, codebook_size=tokenizer.codebook_size).eval()
+    meta = {"model": model.config.name, "preset": preset, "config": model.config.to_dict(),
+            "tokenizer": tokenizer.to_meta(), "train_chars": "".join(chars), "val_chars": "",
+            "preprocessing": {"image_size": model.config.image.image_size, "margin": 4},
+            "data": {"note": "UNTRAINED: for throughput measurements only"}}
+    save_weights(out, model.state_dict(), meta)
+    return Path(out)

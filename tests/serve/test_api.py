@@ -79,7 +79,8 @@ def test_token_is_required_when_set(char_service, monkeypatch):
 
     client = TestClient(create_app(ServeConfig(token="s3cret"), char_service, None))
     assert client.get("/healthz").status_code == 200
-    assert client.get("/v1/info").status_code == 200
+    assert client.get("/").status_code == 200  # the page loads; it asks for the token
+    assert client.get("/v1/info").status_code == 401  # model cards name files: not for strangers
     assert client.get("/v1/characters/漢").status_code == 401
     assert client.get("/v1/characters/漢", headers={"Authorization": "Bearer wrong"}).status_code == 401
     assert client.get("/v1/characters/漢", headers={"Authorization": "Bearer s3cret"}).status_code == 200

@@ -28,3 +28,25 @@ def test_body_limit_is_413(live_char_server, name):
     with httpx.Client(base_url=live_char_server.url, timeout=60) as client:
         status, detail = badinput.send(client, case)
     assert status == 413 and "exceeds" in detail
+
+
+def test_streamed_body_is_cut_off_while_reading(live_char_server):
+    """Chunked body, no Content-Length: the 413 arrives while the body is still incomplete, i.e.
+    the limit is enforced as bytes arrive, not after buffering the whole body."""
+    import socket
+
+    limit = live_char_server.cfg.max_body_bytes
+    head = (b"POST /v1/recognize HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n")
+    chunk = b"A" * 65536
+    with socket.create_connection(("127.0.0.1", live_char_server.port), timeout=30) as sock:
+        sock.sendall(head)
+        for _ in range(limit // len(chunk) + 2):  # just past the limit; the final 0-chunk is never sent
+            sock.sendall(b"%x\r\n" % len(chunk) + chunk + b"\r\n")
+        answer = b""
+        while b"exceeds" not in answer and (part := sock.recv(65536)):  # headers and body may come apart
+            answer += part
+    assert answer.startswith(b"HTTP/1.1 413") and b"exceeds" in answer
+    ok = httpx.post(live_char_server.url + "/v1/recognize", timeout=60,
+                    files={"images": ("g.png", badinput.glyph_png(), "image/png")})
+    assert ok.status_code == 200

@@ -110,38 +110,54 @@ function renderCandidates(candidates) {
   }
 }
 
-// A decomposition is shown as its IDS string plus the tree when the model gives one.
+// A decomposition is shown as its IDS string plus the tree drawn as nested boxes: operator on
+// top, components below. Operators also get a word, as many fonts have no glyph for U+2FF0..2FFF.
+const OPERATORS = { "⿰": "left | right", "⿱": "top / bottom", "⿲": "left | mid | right", "⿳": "top / mid / bottom",
+  "⿴": "surround", "⿵": "open below", "⿶": "open above", "⿷": "open right", "⿸": "upper left",
+  "⿹": "upper right", "⿺": "lower left", "⿻": "overlap", "⿼": "open left", "⿽": "lower right", "⿾": "mirror",
+  "⿿": "rotate" };
+
 function renderDecomposition(d) {
   const box = el("div", "ids");
   if (!d) return box;
   if (typeof d === "string") { box.textContent = d; return box; }
-  if (d.ids) box.append(el("div", null, "IDS " + d.ids));
+  if (d.ids) box.append(el("span", "meta", "IDS "), el("span", "ids-string", d.ids));
   if (d.tree && typeof d.tree === "object") {  // a bare leaf (an atomic character) needs no tree
-    const ul = el("ul", "tree"); ul.append(renderNode(d.tree)); box.append(ul);
-  }
-  if (d.strokes !== undefined) {
-    const n = Array.isArray(d.strokes) ? d.strokes.length : d.strokes;
-    box.append(el("div", "meta", `${n} strokes`));
+    const tree = el("div", "tree"); tree.append(renderNode(d.tree)); box.append(tree);
   }
   return box;
 }
 
 function renderNode(node) {
-  const li = el("li");
-  if (typeof node === "string") { li.textContent = node; return li; }
-  const label = node.op || node.operator || node.char || node.component || node.label || "";
-  li.append(el("span", node.op || node.operator ? "op" : null, label));
-  const children = node.children || node.parts || [];
-  if (children.length) { const ul = el("ul"); for (const c of children) ul.append(renderNode(c)); li.append(ul); }
-  return li;
+  if (typeof node === "string") return el("span", "leaf", node);
+  const op = node.op || node.operator || "";
+  const wrap = el("div", "node");
+  const label = el("div", "op", OPERATORS[op] || op);  // the word, not the glyph: few fonts draw U+2FFx
+  label.title = op;
+  const kids = el("div", "kids");
+  for (const child of node.children || []) kids.append(renderNode(child));
+  wrap.append(label, kids);
+  return wrap;
+}
+
+function renderModels(models) {
+  const parts = [];
+  if (models.char_model) {
+    const known = models.char_model.in_default_candidates;
+    parts.push(`character model: ${known ? "among its default candidates" : "zero-shot candidate (not in its default set)"}`);
+  }
+  if (models.line_model) parts.push("line model: can encode it");
+  return el("div", "meta", parts.join(" · "));
 }
 
 async function showCharacter(ch) {
   const box = $("char-detail");
   try {
     const info = await api("/v1/characters/" + encodeURIComponent(ch));
-    box.replaceChildren(el("div", "glyph", ch), renderDecomposition(info),
-      el("pre", "meta", JSON.stringify(info.models || {}, null, 1)));
+    const head = el("div", "detail-head");
+    head.append(el("div", "glyph", ch), el("div", "meta",
+      `${info.codepoint} · ${info.stroke_count || "?"} strokes · in ${(info.in_charsets || []).join(", ") || "no listed charset"}`));
+    box.replaceChildren(head, renderDecomposition(info), renderModels(info.models || {}));
     box.hidden = false;
   } catch (e) { showError("char-error", e); }
 }
@@ -156,7 +172,7 @@ function dropTarget(zone, onFile) {
     if (file) onFile(file);
   });
 }
-dropTarget($("drop-char"), (f) => recognizeBlob(f, f.name));
+dropTarget($("drop-char"), (f) => { clearTimeout(timer); recognizeBlob(f, f.name); });
 $("char-file").addEventListener("change", (e) => e.target.files[0] && recognizeBlob(e.target.files[0], e.target.files[0].name));
 
 // ---- lines: text -> line images, line image -> texts ----
