@@ -8,7 +8,7 @@
     else:
         top1 = tess.recognize(glyph)                   # glyph: uint8 ink intensity (0 paper)
         print(tess.name, tess.version, tess.time_per_item(glyphs), "s/glyph")
-    text = TesseractLine(lang="bod").read(line_image)     # resized to 32 px tall, psm 7
+    text = TesseractLine(lang="bod").read(line_image)     # resized to 48 px tall, psm 7
     score = cer(reference, text)
 
 Every engine has `.name`, `.version`, `.available()` (an `Availability`, falsy with a `.reason`

@@ -128,7 +128,10 @@ def measure_lines(cfg: MeasureConfig) -> list[dict]:
             rows.append({"face": style, "skipped": f"{path} missing (apt-packages-bench.txt)"})
             continue
         images = [render_line(t, path, cfg.line_px) for t in texts]
-        for engine in (TesseractLine("bod"), TesseractLine("bod", scale=0.5), TesseractLine("bod", scale=1.0)):
+        engines = (TesseractLine("bod"), TesseractLine("bod", target_height=32),
+                   TesseractLine("bod", retry_heights=()), TesseractLine("bod", target_height=32, retry_heights=()),
+                   TesseractLine("bod", scale=0.5, retry_heights=()), TesseractLine("bod", scale=1.0, retry_heights=()))
+        for engine in engines:
             if not engine.available():
                 rows.append({"face": style, "engine": engine.name, "skipped": engine.available().reason})
                 continue

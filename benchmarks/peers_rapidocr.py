@@ -24,7 +24,9 @@ class RapidOCRSettings:
     """How RapidOCR is built and fed."""
 
     pad: int = 8  # paper border in pixels around the glyph (8 at 64 px read best here)
-    threads: int = 2  # onnxruntime intra-op threads (the benchmark machines have 2 cores)
+    # onnxruntime intra-op threads. One 48x96 glyph is too small to split: 2 threads were 2x
+    # slower per glyph on the shared 2-core machine (docs/PEERS.md).
+    threads: int = 1
     log_level: str = "warning"  # rapidocr's logger level ("info" prints every call's timing)
 
 

@@ -12,8 +12,8 @@ chosen one is in `.name` ("tesseract[tesserocr] ..." or "tesseract[cli] ...").
 
 Settings that matter (DESIGN §6, docs/PEERS.md): single glyphs need `psm=8` (word) or `13` (raw
 line), `psm=10` (single char) misses many; a glyph needs a small paper frame (8 px at 64 px),
-large frames hurt; Tibetan uchen lines read best about 32 px tall (×0.5 of a ~64 px line)
-with `psm=7`; Tesseract's OpenMP team is switched off per call (`single_thread`), which makes
+large frames hurt; Tibetan uchen lines read best resized to a fixed height (32-48 px, i.e.
+about ×0.5 of a ~64-96 px line) with `psm=7`; Tesseract's OpenMP team is switched off per call (`single_thread`), which makes
 it 4-5x faster on a busy 2-core machine.
 An engine object is not thread-safe: make one per thread.
 """
@@ -79,7 +79,7 @@ class TesseractSettings:
     psm: int  # page segmentation mode: 8 word / 13 raw line for glyphs, 7 single line for lines
     backend: str = "auto"  # "auto" | "tesserocr" (in-process) | "cli" (subprocess per image)
     scale: float = 1.0  # resize factor applied before OCR (used when target_height is None)
-    target_height: int | None = None  # resize every image to this height instead (lines: 32)
+    target_height: int | None = None  # resize every image to this height instead (lines: 48)
     pad: int = 8  # paper border in pixels added after scaling
     variables: dict[str, str] = field(default_factory=dict)  # extra Tesseract variables (-c k=v)
     # Run Tesseract's OpenMP loops on the calling thread. Its default team of 4 threads is 4-5x
@@ -218,14 +218,15 @@ class _TesseractEngine(PeerEngine):
         data = traineddata_version(self.settings.lang.split("+")[0])
         return self._backend.version + (f", {self.settings.lang} data {data}" if data else "")
 
-    def ocr_text(self, img: np.ndarray | Image.Image) -> str:
-        """Tesseract's raw text for one image (see peers_base for the image convention)."""
+    def ocr_text(self, img: np.ndarray | Image.Image, target_height: int | None = None) -> str:
+        """Tesseract's raw text for one image (see peers_base for the image convention);
+        `target_height` overrides the settings' size for this call."""
         self.require()
         s = self.settings
-        scale = s.scale
-        if s.target_height is not None:
+        height_goal, scale = target_height or s.target_height, s.scale
+        if height_goal is not None:
             height = img.height if isinstance(img, Image.Image) else np.asarray(img).shape[0]
-            scale = s.target_height / max(1, height)
+            scale = height_goal / max(1, height)
         page = prepare_page(img, scale, s.pad)
         return self._backend.ocr(page) if has_ink(page) else ""
 
@@ -251,20 +252,35 @@ class TesseractGlyph(_TesseractEngine):
 class TesseractLine(_TesseractEngine):
     """Tesseract on one text line: `read(img) -> str`, whitespace collapsed to single spaces.
 
-    Defaults are for Tibetan uchen (`bod`, single-line psm 7). Tesseract reads these lines best
-    when they are about 32 px tall (DESIGN §6's "×0.5" for ~64 px lines; docs/PEERS.md): by
-    default every line is resized to `target_height=32`; pass `scale=0.5` (or any factor) to
-    use a fixed factor instead, as DESIGN §6 describes."""
+    Defaults are for Tibetan uchen (`bod`, single-line psm 7). Tesseract misreads some lines at
+    their own size and reads them well when they are resized to a fixed height: 48 px was best
+    in `benchmarks/peers_sweep.py` (mean CER 0.7 %, 32 px 1.4 %; docs/PEERS.md), so every line
+    is resized to `target_height=48` by default. `scale=0.5` (or any factor) uses a fixed factor
+    instead, as DESIGN §6 describes (×0.5 of a ~64 px line is the same idea)."""
 
     def __init__(self, lang: str = "bod", scale: float | None = None, psm: int = 7,
-                 target_height: int | None = 32, **settings: Any) -> None:
+                 target_height: int | None = 48, retry_heights: tuple[int, ...] = (32, 64),
+                 **settings: Any) -> None:
         if scale is not None:
             target_height = None  # an explicit factor wins over the default height
         super().__init__(TesseractSettings(lang=lang, psm=psm, scale=1.0 if scale is None else scale,
                                            target_height=target_height, **settings))
+        # Tesseract sometimes returns nothing for a whole clean line at one size and reads it
+        # perfectly at another: an empty reading is retried at these heights, in order.
+        self.retry_heights = tuple(retry_heights)
+
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        retry = "/".join(str(h) for h in self.retry_heights)
+        return super().name + (f" retry-h{retry}" if retry else "")
 
     def read(self, img: np.ndarray | Image.Image) -> str:
-        return " ".join(self.ocr_text(img).split())
+        text = " ".join(self.ocr_text(img).split())
+        for height in self.retry_heights:
+            if text:
+                break
+            text = " ".join(self.ocr_text(img, target_height=height).split())
+        return text
 
     def run(self, img: Any) -> str:
         return self.read(img)

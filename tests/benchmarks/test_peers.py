@@ -219,6 +219,15 @@ def test_tesseract_line_reads_tibetan_uchen():
     assert fixed.time_per_item([line], warmup=1) > 0.0
 
 
+def test_tesseract_line_retries_an_empty_reading_at_other_heights():
+    line = render_tibetan_line(TIBETAN_LINE)
+    faint = ((255 - np.asarray(line)) * 0.55).astype(np.uint8)  # grey ink: vanishes when shrunk to 8 px
+    assert _ready(TesseractLine(lang="bod", target_height=8, retry_heights=())).read(faint) == ""
+    retried = TesseractLine(lang="bod", target_height=8, retry_heights=(48,))
+    assert "retry-h48" in retried.name
+    assert cer(TIBETAN_LINE, retried.read(faint), drop_spaces=True) < 0.15
+
+
 def test_rapidocr_recognition_only_reads_rendered_kanji(kanji_glyphs):
     engine = _ready(RapidOCRGlyph())
     answers = [engine.recognize(img) for img in kanji_glyphs]
