@@ -32,19 +32,28 @@ from hieralign.lines.metrics import positive_ranks, summarize_ranks  # noqa: E40
 from hieralign.utils.progress import progress  # noqa: E402
 
 
-def tesseract_outputs(records, dataset_dir: Path, scale: float) -> tuple[list[str], float, str]:
-    """OCR text per line, seconds per line, engine name."""
+def tesseract_outputs(records, dataset_dir: Path, scale: float, cache: Path | None = None) -> tuple[list[str], float, str]:
+    """OCR text per line, seconds per line, engine name (reused from `cache` when it has these lines)."""
     from PIL import Image
 
     from benchmarks.peers_tesseract import TesseractLine
 
+    key = f"{dataset_dir.resolve()}|{scale}|" + "|".join(r.image_path for r in records)
+    if cache is not None and cache.is_file():
+        saved = json.loads(cache.read_text(encoding="utf-8"))
+        if saved.get("key") == key:
+            return saved["outputs"], saved["s_per_line"], saved["engine"]
     engine = TesseractLine(lang="bod", scale=scale, psm=7)
     engine.require()
     outputs, started = [], time.time()
     for r in progress(records, desc=f"tesseract bod x{scale:g}", unit="line"):
         with Image.open(r.resolve(dataset_dir)) as im:
             outputs.append(engine.read(im.convert("L")))
-    return outputs, (time.time() - started) / max(1, len(records)), f"{engine.name} [{engine.version}]"
+    per_line, name = (time.time() - started) / max(1, len(records)), f"{engine.name} [{engine.version}]"
+    if cache is not None:
+        cache.write_text(json.dumps({"key": key, "outputs": outputs, "s_per_line": per_line, "engine": name},
+                                    ensure_ascii=False), encoding="utf-8")
+    return outputs, per_line, name
 
 
 def cer(outputs: list[str], references: list[str]) -> float:
@@ -113,7 +122,8 @@ def markdown(ours: dict, tess: dict | None, meta: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", required=True)
+    p.add_argument("--model", help="line-CLIP directory (omit to only run and cache Tesseract)")
+    p.add_argument("--ocr-cache", help="JSON file to keep Tesseract's test outputs in between runs")
     p.add_argument("--dataset-dir", required=True)
     p.add_argument("--manifest", help="default: DATASET/test.jsonl")
     p.add_argument("--val-manifest", help="for Tesseract's scale choice; default: DATASET/val.jsonl")
@@ -123,8 +133,10 @@ def main(argv: list[str] | None = None) -> int:
     a = p.parse_args(argv)
     data = Path(a.dataset_dir)
     manifest = Path(a.manifest or data / "test.jsonl")
-    ours = evaluate_manifest(a.model, str(manifest), str(data), limit=a.limit)
-    print("line-CLIP\n" + format_results(ours["results"]))
+    ours = {"results": {}, "lines": 0, "embed_seconds": 0.0}
+    if a.model:
+        ours = evaluate_manifest(a.model, str(manifest), str(data), limit=a.limit)
+        print("line-CLIP\n" + format_results(ours["results"]))
     meta = {"command": "python benchmarks/line_retrieval.py " + " ".join(argv if argv is not None else sys.argv[1:]),
             "model": a.model, "lines": ours["lines"], "embed_seconds": ours["embed_seconds"]}
     tess = None
@@ -133,10 +145,12 @@ def main(argv: list[str] | None = None) -> int:
         scale = min(scales, key=scales.get)
         records = read_manifest(manifest, data).records
         records = records[:a.limit] if a.limit else records
-        outputs, per_line, name = tesseract_outputs(records, data, scale)
+        outputs, per_line, name = tesseract_outputs(records, data, scale, Path(a.ocr_cache) if a.ocr_cache else None)
         tess = tesseract_retrieval(records, outputs)
         meta.update(tesseract=name, tesseract_s_per_line=per_line, tesseract_scale_cer=scales)
         print("Tesseract OCR-then-match\n" + format_results(tess))
+    if not a.model:
+        return 0
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "line_retrieval.json").write_text(json.dumps({"meta": meta, "line_clip": ours["results"], "tesseract": tess},
