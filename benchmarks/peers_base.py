@@ -9,6 +9,7 @@ a scan or a synthesised line from `hieralign.lines.synth`) and only converted to
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -41,7 +42,17 @@ def to_paper_gray(img: np.ndarray | Image.Image) -> np.ndarray:
         if arr.dtype.kind == "f" and arr.size and float(arr.max()) <= 1.0:
             arr = arr * 255.0  # model-side float ink in [0, 1]
         arr = np.clip(arr, 0, 255).astype(np.uint8)
+    _warn_if_paper_white(arr)
     return 255 - arr
+
+
+def _warn_if_paper_white(arr: np.ndarray) -> None:
+    """Ink-intensity images have a blank (0) border; a white border means the caller passed a
+    dark-on-light array, which would be inverted into white-on-black and misread."""
+    border = np.concatenate([arr[0], arr[-1], arr[:, 0], arr[:, -1]]) if arr.size else arr
+    if border.size and float(border.mean()) > 200:
+        warnings.warn("peers: this array has a white border, so it looks dark-on-light; arrays must be "
+                      "ink intensity (0 = paper, 255 = ink): pass 255 - arr, or a PIL image", stacklevel=4)
 
 
 def prepare_page(img: np.ndarray | Image.Image, scale: float = 1.0, pad: int = 8) -> np.ndarray:

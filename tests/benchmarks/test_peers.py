@@ -104,6 +104,8 @@ def test_prepare_page_inverts_ink_pads_and_scales():
     assert np.array_equal(floats, page)
     with pytest.raises(ValueError, match="shape"):
         prepare_page(np.zeros((2, 3, 4, 5), np.uint8))
+    with pytest.warns(UserWarning, match="dark-on-light"):
+        prepare_page(255 - ink)  # a paper-white array: the caller forgot the convention
 
 
 def test_first_symbol_and_settings_validation():
