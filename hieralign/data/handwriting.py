@@ -129,20 +129,26 @@ def _extend(poly: np.ndarray, start: float, end: float) -> np.ndarray:
 
 
 def _jitter_stroke(poly: np.ndarray, rng: np.random.Generator, cfg: HandwritingConfig, s: float,
-                   density: float = 1.0) -> np.ndarray:
-    pts = _resample(poly, 0.01)
-    centre = pts.mean(axis=0)
-    direction = pts[-1] - pts[0]
+                   density: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """Per-stroke rotation / scale / offset / end over- and undershoot, applied to the polyline
+    as given; plus the (2, 3) wobble parameters (x/y amplitude, phase per harmonic), applied
+    after resampling by `_wobble` so the polyline is resampled only once."""
+    centre = poly.mean(axis=0)
+    direction = poly[-1] - poly[0]
     angle = rng.normal(0, cfg.stroke_rotation_deg * s)
     if abs(direction[0]) > 3 * abs(direction[1]) and direction[0] > 0:  # horizontal: rises to the right
         angle -= abs(rng.normal(cfg.horizontal_rise_deg, 2.0))
     scale = 1 + rng.normal(0, cfg.stroke_scale * s)
-    pts = (pts - centre) @ (_rotation(angle) * scale).T + centre + rng.normal(0, cfg.stroke_offset * s * density, 2)
+    pts = (poly - centre) @ (_rotation(angle) * scale).T + centre + rng.normal(0, cfg.stroke_offset * s * density, 2)
     pts = _extend(pts, rng.normal(0, cfg.end_jitter * s), rng.normal(0, cfg.end_jitter * s))
-    t = np.linspace(0, 1, len(pts))
-    wobble = sum(rng.normal(0, cfg.wobble * s, 2)[None] * np.sin(np.pi * k * t + rng.uniform(0, np.pi))[:, None]
-                 for k in (1, 2))
-    return pts + wobble
+    wobble = np.concatenate([rng.normal(0, cfg.wobble * s, (2, 2)), rng.uniform(0, np.pi, (2, 1))], axis=1)
+    return pts, wobble
+
+
+def _wobble(n: int, params: np.ndarray) -> np.ndarray:
+    """Smooth displacement along a stroke: two low harmonics of a half sine, (n, 2)."""
+    t = np.linspace(0, 1, n)[:, None]
+    return sum(params[k, :2][None] * np.sin(np.pi * (k + 1) * t + params[k, 2]) for k in range(2))
 
 
 def _draw_stroke(draw: ImageDraw.ImageDraw, pts: np.ndarray, radii: np.ndarray, fill: int) -> None:
@@ -177,12 +183,13 @@ def synthesize(paths: list[np.ndarray], rng: np.random.Generator, cfg: Handwriti
     for k, poly in enumerate(paths):
         kind = stroke_kind(types[k] if types and k < len(types) else "", poly)
         # dense characters are written more carefully: less stroke displacement
-        pts = _jitter_stroke(np.asarray(poly, np.float64), rng, cfg, style["sloppy"], density)
+        pts, wobble = _jitter_stroke(np.asarray(poly, np.float64), rng, cfg, style["sloppy"], density)
         pts = ((pts - 0.5) @ affine.T + 0.5 + pad) * to_px
         if prev_end is not None and rng.random() < style["join"] and np.linalg.norm(pts[0] - prev_end) < 0.3 * to_px:
             link = _resample(np.stack([prev_end, pts[0]]), max(1.0, base_r))
             _draw_stroke(draw, link, np.full(len(link), max(1.0, 0.3 * base_r)), 255)
         pts = _resample(pts, max(2.0, 0.9 * base_r))  # joints are discs, so ~r spacing is smooth
+        pts = pts + _wobble(len(pts), wobble) * to_px
         radii = np.maximum(0.6, base_r * width_profile(np.linspace(0, 1, len(pts)), kind, style["brush"]))
         _draw_stroke(draw, pts, radii, 255)
         prev_end = pts[-1]
