@@ -76,6 +76,18 @@ def test_distance_matrix_raw_and_normalised():
     assert edit_distance_matrix(texts[:3], texts).argmin(axis=1).tolist() == [0, 1, 2]
 
 
+def test_rapidfuzz_backend_gives_the_same_matrix():
+    pytest.importorskip("rapidfuzz", reason="rapidfuzz (bench extra) not installed")
+    rng = random.Random(3)
+    texts = ["".join(rng.choice("ཀཁགྱ་ab日") for _ in range(rng.randint(0, 30))) for _ in range(40)] + [""]
+    for normalized in (False, True):
+        fast = edit_distance_matrix(texts, texts, normalized, backend="rapidfuzz")
+        slow = edit_distance_matrix(texts, texts, normalized, backend="numpy")
+        assert fast.dtype == slow.dtype and np.allclose(fast, slow, atol=1e-6)
+    with pytest.raises(ValueError, match="backend"):
+        edit_distance_matrix(texts, texts, backend="gpu")
+
+
 def test_cer_and_normalisation():
     assert cer("abcd", "abed") == pytest.approx(0.25)
     assert cer("abc", "abc") == 0.0 and cer("", "") == 0.0 and cer("", "xy") == 2.0
