@@ -14,7 +14,7 @@ Settings that matter (DESIGN §6, docs/PEERS.md): single glyphs need `psm=8` (wo
 line), `psm=10` (single char) misses many; a glyph needs a small paper frame (8 px at 64 px),
 large frames hurt; Tibetan uchen lines read best resized to a fixed height (32-48 px, i.e.
 about ×0.5 of a ~64-96 px line) with `psm=7`; Tesseract's OpenMP team is switched off per call (`single_thread`), which makes
-it 4-5x faster on a busy 2-core machine.
+it 3-5x faster on a busy 2-core machine.
 An engine object is not thread-safe: make one per thread.
 """
 
@@ -82,7 +82,7 @@ class TesseractSettings:
     target_height: int | None = None  # resize every image to this height instead (lines: 48)
     pad: int = 8  # paper border in pixels added after scaling
     variables: dict[str, str] = field(default_factory=dict)  # extra Tesseract variables (-c k=v)
-    # Run Tesseract's OpenMP loops on the calling thread. Its default team of 4 threads is 4-5x
+    # Run Tesseract's OpenMP loops on the calling thread. Its default team of 4 threads is 3-5x
     # *slower* per image on a busy 2-core machine (docs/PEERS.md); same text either way.
     single_thread: bool = True
 

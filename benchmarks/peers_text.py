@@ -116,7 +116,7 @@ def edit_distance_matrix(queries: Sequence[str], candidates: Sequence[str], norm
     length-fair score for ranking lines of different lengths (0 = identical, 1 = disjoint).
 
     `backend`: "numpy" (always here), "rapidfuzz" (C++, PyPI `rapidfuzz` from the bench extra,
-    ~100x faster, same numbers), "auto" = rapidfuzz when importable."""
+    ~60x faster here, same numbers), "auto" = rapidfuzz when importable."""
     if backend not in ("auto", "numpy", "rapidfuzz"):
         raise ValueError(f"backend must be 'auto', 'numpy' or 'rapidfuzz', not {backend!r}")
     if backend != "numpy" and candidates and queries:
