@@ -82,7 +82,7 @@ class TesseractSettings:
     target_height: int | None = None  # resize every image to this height instead (lines: 48)
     pad: int = 8  # paper border in pixels added after scaling
     variables: dict[str, str] = field(default_factory=dict)  # extra Tesseract variables (-c k=v)
-    # Run Tesseract's OpenMP loops on the calling thread. Its default team of 4 threads is 3-5x
+    # Run Tesseract's OpenMP loops on the calling thread. Its default OpenMP threads make it 3-5x
     # *slower* per image on a busy 2-core machine (docs/PEERS.md); same text either way.
     single_thread: bool = True
 
