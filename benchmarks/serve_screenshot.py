@@ -62,9 +62,10 @@ def shoot(url: str, out: Path, char: str, query: str) -> None:
             page.mouse.move(box["x"] + 60 + 7 * t, box["y"] + 70 + 2 * t)
         page.mouse.up()
         page.wait_for_selector("#char-results li.cand", timeout=60_000)
-        page.set_input_files("#char-file", {"name": "sample.png", "mimeType": "image/png", "buffer": glyph_png(char)})
-        page.wait_for_function(f"document.querySelector('#char-results li.cand')?.dataset.char === {char!r}",
-                               timeout=60_000)
+        with page.expect_response(lambda r: r.url.endswith("/v1/recognize"), timeout=60_000):
+            page.set_input_files("#char-file", {"name": "sample.png", "mimeType": "image/png",
+                                                "buffer": glyph_png(char)})
+        page.wait_for_timeout(500)
         page.locator("#char-results li.cand").first.click()
         page.wait_for_selector("#char-detail:not([hidden])", timeout=60_000)
         page.fill("#text-query", query)

@@ -32,7 +32,8 @@ class CharExportConfig:
     out: str  # output directory
     int8: bool = False  # also write image_tower.int8.onnx
     candidates: list[str] = field(default_factory=lambda: ["etl9g"])  # candidate sets to pre-encode (charset names)
-    calibration: int = 256  # glyphs rendered from training fonts for static INT8 calibration (0 = dynamic INT8)
+    int8_method: str = "dynamic"  # "dynamic" (MatMul/Gemm weights; best top-1 agreement) or "static" (QDQ, calibrated)
+    calibration: int = 256  # glyphs rendered from training fonts for static INT8 calibration
     parity_images: int = 32  # rendered glyphs used to record ONNX-vs-PyTorch differences in export.json
 
 
@@ -120,8 +121,11 @@ def export_char(cfg: CharExportConfig) -> dict[str, Any]:
     calib = calibration_glyphs(train_chars or resolve_candidates(cfg.candidates[0]),
                                max(cfg.calibration, cfg.parity_images), size)
     if cfg.int8:
+        if cfg.int8_method not in ("dynamic", "static"):
+            raise ValueError(f"int8 method {cfg.int8_method!r}: choose dynamic or static")
+        static = cfg.int8_method == "static" and cfg.calibration > 0
         manifest["int8"] = quantize_int8(out / "image_tower.onnx", out / "image_tower.int8.onnx",
-                                         calib[: cfg.calibration] if cfg.calibration else None)
+                                         calib[: cfg.calibration] if static else None)
     from hieralign.export.parity import measure_parity
 
     manifest["parity"] = measure_parity(rec, out, calib[: cfg.parity_images], cfg.int8)

@@ -20,8 +20,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--int8", action="store_true", help="also write an INT8 image tower")
     p.add_argument("--candidates", default="etl9g",
                    help="comma-separated charset names to pre-encode as candidate matrices (default etl9g)")
+    p.add_argument("--int8-method", choices=("dynamic", "static"), default="dynamic",
+                   help="dynamic: int8 MatMul/Gemm weights (default, best agreement); static: QDQ incl. convs, calibrated")
     p.add_argument("--calibration", type=int, default=256,
-                   help="glyphs rendered from training fonts for static INT8 calibration (0 = dynamic INT8)")
+                   help="glyphs rendered from training fonts for --int8-method static")
     return p
 
 
@@ -43,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     cfg = CharExportConfig(model=str(model), out=args.out, int8=args.int8,
                            candidates=[c.strip() for c in args.candidates.split(",") if c.strip()],
-                           calibration=args.calibration)
+                           int8_method=args.int8_method, calibration=args.calibration)
     start = time.perf_counter()
     try:
         manifest = export_char(cfg)

@@ -151,9 +151,14 @@ class _ArrayReader:
 
 
 def quantize_int8(src: str | os.PathLike, dst: str | os.PathLike, calibration: np.ndarray | None = None,
-                  input_name: str = "images") -> dict[str, Any]:
+                  input_name: str = "images", ops: list[str] | None = None) -> dict[str, Any]:
     """INT8 copy of `src`: static QDQ (per-channel weights, MinMax activations) with a calibration
-    set, else dynamic (weights only). Returns how it was quantised, for the export manifest."""
+    set, else dynamic (per-channel int8 MatMul/Gemm weights, activations quantised on the fly,
+    convolutions left in float). Returns how it was quantised, for the export manifest.
+
+    Measured on a 1-epoch Hi-GITA lite (400 rendered glyphs, 1,936 candidates, top-1 agreement
+    with fp32): dynamic MatMul/Gemm per-channel 98.3 %; static QDQ Conv+MatMul 80 %, Conv only 83 %,
+    percentile calibration 73 %: the depthwise convolutions do not survive 8-bit activations."""
     from onnxruntime.quantization import QuantFormat, QuantType, quantize_dynamic, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
@@ -163,12 +168,14 @@ def quantize_int8(src: str | os.PathLike, dst: str | os.PathLike, calibration: n
         if calibration is not None and len(calibration):
             quantize_static(str(prepared), str(dst), _ArrayReader(input_name, calibration.astype(np.float32)),
                             quant_format=QuantFormat.QDQ, per_channel=True, activation_type=QuantType.QUInt8,
-                            weight_type=QuantType.QInt8, op_types_to_quantize=QUANTIZED_OPS)
-            how = {"method": "static", "format": "QDQ", "per_channel": True, "calibration_images": len(calibration)}
+                            weight_type=QuantType.QInt8, op_types_to_quantize=ops or QUANTIZED_OPS)
+            how = {"method": "static", "format": "QDQ", "per_channel": True, "calibration_images": len(calibration),
+                   "ops": ops or QUANTIZED_OPS}
         else:
             _without_value_info(src, prepared)  # the exporter's stale value_info trips onnx shape inference
-            quantize_dynamic(str(prepared), str(dst), weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul", "Gemm"])
-            how = {"method": "dynamic", "weight_type": "int8"}
+            quantize_dynamic(str(prepared), str(dst), weight_type=QuantType.QInt8, per_channel=True,
+                             op_types_to_quantize=["MatMul", "Gemm"])
+            how = {"method": "dynamic", "weight_type": "int8", "per_channel": True, "ops": ["MatMul", "Gemm"]}
     prepared.unlink(missing_ok=True)
     how["bytes"] = Path(dst).stat().st_size
     return how

@@ -45,7 +45,7 @@ class CharService:
         p = Path(path)
         if not p.exists():
             raise FileNotFoundError(f"character model not found: {p} (a .safetensors checkpoint or an export dir)")
-        if backend == "onnx" or (backend == "auto" and p.is_dir()):
+        if backend == "onnx" or (backend == "auto" and (p / "export.json").is_file()):  # else a run dir/file
             from hieralign.export.runtime import OnnxCharRecognizer
 
             # One intra-op thread per call: the server runs `workers` calls at once, one per core.

@@ -40,7 +40,7 @@ def test_manifest_and_onnx_metadata_describe_the_model(export_dir, torch_rec):
     matrix = np.load(export_dir / etl["file"])
     chars = (export_dir / etl["chars"]).read_text(encoding="utf-8").split()
     assert matrix.shape == (3036, torch_rec.model.config.embed_dim) == (len(chars), etl["dim"])
-    assert manifest["int8"]["method"] == "static" and manifest["int8"]["bytes"] > 0
+    assert manifest["int8"]["method"] == "dynamic" and manifest["int8"]["bytes"] > 0
     assert manifest["parity"]["image_max_abs_diff"] < 1e-4
 
 
@@ -110,11 +110,12 @@ def test_missing_int8_file_and_bad_dir_give_clear_errors(tmp_path, export_dir):
 def test_cli_exports_and_reports(tiny_checkpoint, tmp_path):
     out = tmp_path / "cli"
     proc = subprocess.run([sys.executable, "-m", "hieralign.cli", "export", "--model", str(tiny_checkpoint),
-                           "--format", "onnx", "--out", str(out), "--candidates", "kana", "--calibration", "0",
-                           "--int8"], capture_output=True, text=True, timeout=300)
+                           "--format", "onnx", "--out", str(out), "--candidates", "kana", "--int8-method", "static",
+                           "--calibration", "16", "--int8"], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
-    assert report["int8"]["method"] == "dynamic" and "candidates/kana.npy" in report["files"]
+    assert report["int8"]["method"] == "static" and report["int8"]["calibration_images"] == 16
+    assert "candidates/kana.npy" in report["files"]
     assert (out / "image_tower.int8.onnx").is_file()
     bad = subprocess.run([sys.executable, "-m", "hieralign.cli", "export", "--model", str(tmp_path / "nope"),
                           "--out", str(out)], capture_output=True, text=True, timeout=60)

@@ -120,3 +120,29 @@ def test_event_loop_answers_while_inference_runs(live_char_server, samples):
     assert health.status_code == 200 and done["status"] == 200
     if done["seconds"] > 1.0:  # the slow call was really slow: health must have come back before it ended
         assert answered < done["end"] and answered - start < 0.5 * done["seconds"]
+
+
+def test_serving_an_onnx_export_gives_the_torch_answers(export_dir, tiny_checkpoint, samples):
+    from fastapi.testclient import TestClient
+
+    from hieralign.serve.backends import CharService
+
+    _, glyphs, _ = samples
+    files = [("images", (f"{i}.png", _png(g), "image/png")) for i, g in enumerate(glyphs)]
+    answers = {}
+    for path in (tiny_checkpoint, export_dir):  # backend "auto": a dir with export.json is an ONNX export
+        service = CharService.load(str(path), candidates="model")
+        body = TestClient(create_app(ServeConfig(), service, None)).post("/v1/recognize", files=files).json()
+        answers[service.backend] = [[c["char"] for c in r] for r in body["results"]]
+    assert answers["onnx"] == answers["torch"] and len(answers["torch"]) == 4
+
+
+def test_cli_refuses_public_bind_without_token_and_builds_config(monkeypatch, capsys):
+    from hieralign.serve import cli
+
+    monkeypatch.delenv("HIERALIGN_API_TOKEN", raising=False)
+    assert cli.main(["--host", "0.0.0.0", "--port", "8123"]) == 2
+    assert "token" in capsys.readouterr().err
+    cfg = cli.config_from_args(cli.build_parser().parse_args(
+        ["--model", "m.safetensors", "--max-body-mb", "2", "--batch-wait-ms", "0", "--candidates", "joyo"]))
+    assert (cfg.char_model, cfg.max_body_bytes, cfg.batch_wait_ms, cfg.candidates) == ("m.safetensors", 2 << 20, 0, "joyo")
