@@ -25,6 +25,7 @@ class TrainConfig:
     grad_clip: float = 1.0  # max global gradient norm
     images_per_class: int = 2  # k: batches are built from runs of k images of one class (B/k classes per batch)
     text_classes_per_step: int = 0  # Hi-GITA: pad the batch's classes with random training classes up to this (0 = off)
+    loss_weights: str = ""  # Hi-GITA "stroke,radical,character" loss weights; "" = the preset's (0.3,0.5,0.2)
     augment: bool = True  # batch augmentation from hieralign.data.augment (seeded, never flips)
     limit_samples: int = 0  # use at most this many training images (seeded subset; 0 = all)
     seed: int = 0  # seeds data order, augmentation, init and dropout

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from hieralign.models.char import HierCodeWithHiGITA, create_model
+from hieralign.models.char import HierCodeWithHiGITA, preset_config
 from hieralign.models.char.text_encoder import TextBatch
 from hieralign.models.char.texts import DecompositionTokenizer
 from hieralign.train import checkpoints
@@ -84,8 +84,15 @@ class CharTrainer:
             raise SystemExit("--preset standard is the HierCode baseline; drop --use-higita or pick lite/balanced/full")
         higita = preset != "standard"  # --use-higita picks balanced; an explicit Hi-GITA preset implies it
         self.tokenizer = DecompositionTokenizer.build(self.plan.train_chars, self.plan.region, higita)
-        self.model = create_model(preset, use_higita_enhancement=higita, ids_vocab_size=self.tokenizer.vocab_size,
+        model_cfg = preset_config(preset, use_higita_enhancement=higita, ids_vocab_size=self.tokenizer.vocab_size,
                                   codebook_size=self.tokenizer.codebook_size)
+        if cfg.loss_weights:
+            weights = [float(w) for w in cfg.loss_weights.split(",")]
+            if len(weights) != 3:
+                raise SystemExit(f"--loss-weights wants three numbers stroke,radical,character; got {cfg.loss_weights!r}")
+            loss = model_cfg.loss
+            loss.weight_stroke, loss.weight_radical, loss.weight_character = weights
+        self.model = HierCodeWithHiGITA(model_cfg)
         self.texts = self.tokenizer.encode(self.plan.train_chars)
         self.steps_per_epoch = self._steps_per_epoch()
         optimizer = make_optimizer(self.model, cfg.lr, cfg.weight_decay)

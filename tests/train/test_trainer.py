@@ -30,12 +30,14 @@ def test_class_chunked_order_is_a_seeded_permutation_in_class_runs():
 
 def test_training_writes_self_describing_checkpoints_and_history(tiny_store, tmp_path):
     out = tmp_path / "run"
-    assert char_cli.main(train_args(tiny_store, out, "--use-higita")) == 0
+    assert char_cli.main(train_args(tiny_store, out, "--use-higita", "--loss-weights", "0.1,0.2,0.7")) == 0
     history = json.loads((out / "history.json").read_text())
     assert [h["epoch"] for h in history] == [1, 2]
     assert {"loss_total", "loss_character", "loss_stroke", "loss_radical", "lr", "glyphs_per_s"} <= set(history[0])
     weights, meta = load_weights(out / "best.safetensors")
     assert meta["model"] == "higita" and meta["preset"] == "lite"
+    loss = meta["config"]["loss"]
+    assert (loss["weight_stroke"], loss["weight_radical"], loss["weight_character"]) == (0.1, 0.2, 0.7)
     assert meta["protocol"] == {"split": "etl9g-zs", "seen": 500}
     assert set(meta["train_chars"]).isdisjoint(meta["val_chars"])
     assert meta["data"]["dropped"]["test_only_font"] == 0
