@@ -42,6 +42,7 @@ class Step:
     argv: list[str]  # command after the Python interpreter (script path first)
     modules: tuple[str, ...] = ()  # Python modules that must import
     programs: tuple[str, ...] = ()  # executables that must be on PATH
+    paths: tuple[str, ...] = ()  # files (relative to ROOT) that must exist before the run starts
     skip_if: str = ""  # path (relative to ROOT) whose existence means the step is already done
     note: str = ""  # why this step exists, shown in --dry-run
 
@@ -78,7 +79,7 @@ def _line_steps(work: str, out: str, quick: bool) -> list[Step]:
     ]
 
 
-def _serve_steps(out: str, quick: bool) -> list[Step]:
+def _serve_steps(work: str, out: str, quick: bool) -> list[Step]:
     mods = ("httpx", "fastapi", "uvicorn")
     if quick:
         load = [Step("serve", ["benchmarks/serve_load.py", "--requests", "100", "--concurrency", "4",
@@ -90,7 +91,36 @@ def _serve_steps(out: str, quick: bool) -> list[Step]:
             load.append(Step("serve", ["benchmarks/serve_load.py", "--preset", "balanced", *extra,
                                        "--out", f"{out}/serve_load_balanced_{name}.json"], modules=(*mods, "onnx")))
     return [*load, Step("serve", ["benchmarks/serve_bad_input.py", "--out", f"{out}/serve_bad_input.json"],
-                        modules=mods)]
+                        modules=mods), *_parity_steps(work, out, quick)]
+
+
+def _parity_steps(work: str, out: str, quick: bool) -> list[Step]:
+    """ONNX export vs torch agreement: of the shipped model (full) or a 5-step model (quick)."""
+    cli, export = ["-m", "hieralign.cli"], f"{work}/export_parity"
+    steps, needs = [], ()
+    if quick:
+        store, run = f"{work}/parity_store", f"{work}/parity_char"
+        model = f"{run}/best.safetensors"
+        steps += [
+            Step("serve", [*cli, "data", "build", "--role", "train", "--seen", "500", "--styles", "printed",
+                           "--limit-chars", "60", "--workers", "1", "--out", store], skip_if=f"{store}/meta.json",
+                 note="a tiny store for the quick parity model"),
+            Step("serve", [*cli, "train", "char", "--data-dir", store, "--checkpoint-dir", run, "--use-higita",
+                           "--preset", "lite", "--seen", "500", "--epochs", "1", "--batch-size", "32",
+                           "--max-steps-per-epoch", "5", "--val-classes", "10", "--num-threads", "1"],
+                 skip_if=model, note="a 5-step model (speed and parity only, not accuracy)"),
+        ]
+    else:
+        model = "hieralign/assets/models/char-higita/model.safetensors"  # the shipped default model
+        needs = (model,)
+    steps += [
+        Step("serve", [*cli, "export", "--model", model, "--format", "onnx", "--int8", "--out", export],
+             paths=needs, skip_if=f"{export}/export.json" if quick else "", modules=("onnx", "onnxruntime")),
+        Step("serve", ["benchmarks/serve_export_parity.py", "--model", model, "--export", export,
+                       *(["--chars", "20"] if quick else []), "--out", f"{out}/export_parity.json"],
+             paths=needs, modules=("onnxruntime",)),
+    ]
+    return steps
 
 
 def build_plan(quick: bool) -> Plan:
@@ -107,7 +137,7 @@ def build_plan(quick: bool) -> Plan:
         Step("char", ["benchmarks/char_zeroshot.py", *char, "--out-dir", out], modules=("psutil",),
              programs=("tesseract",)),
         *_line_steps(work, out, quick),
-        *_serve_steps(out, quick),
+        *_serve_steps(work, out, quick),
         Step("peers", ["benchmarks/peers_measure.py", *peers, "--out", f"{out}/peers.json"],
              modules=("rapidocr",), programs=("tesseract",)),
         Step("peers", ["benchmarks/peers_sweep.py", *sweep, "--out", f"{out}/peers_sweep.json"],
@@ -127,6 +157,9 @@ def missing_prerequisites(steps: list[Step]) -> list[str]:
         if shutil.which(prog) is None:
             users = sorted({s.argv[0] for s in steps if prog in s.programs})
             problems.append(f"program `{prog}` is not on PATH (needed by {', '.join(users)})")
+    for path in sorted({p for s in steps for p in s.paths}):
+        if not (ROOT / path).exists():
+            problems.append(f"{path} does not exist (train or fetch it first, or leave its group out with --only)")
     return problems
 
 
@@ -230,7 +263,7 @@ def group_of(name: str) -> str:
     for group in GROUPS:
         if name.startswith(group):
             return group
-    return "other"
+    return "serve" if name.startswith("export") else "other"  # export_parity: the served model's export
 
 
 def _fmt(value) -> str:
@@ -271,8 +304,13 @@ def render_json(data, depth: int = 4) -> list[str]:
     if isinstance(data, list):
         records = [d for d in data if isinstance(d, dict)]
         return table(records) if records else [_fmt(data)]
-    scalars = {k: v for k, v in data.items() if not _is_block(v)}
+    flat_dicts = {k: v for k, v in data.items() if isinstance(v, dict) and v and not _is_block(v)}
+    if len(flat_dicts) < 2:  # sibling records such as {"torch": {...}, "onnx": {...}} become one table
+        flat_dicts = {}
+    scalars = {k: v for k, v in data.items() if not _is_block(v) and k not in flat_dicts}
     lines = [f"- {k}: {_fmt(v)}" for k, v in flatten(scalars).items()]
+    if flat_dicts:
+        lines += ["", *table([{"name": k, **v} for k, v in flat_dicts.items()], first="name")]
     for key, value in data.items():
         if not _is_block(value):
             continue
@@ -315,7 +353,9 @@ def _section(files: list[Path], link_prefix: str) -> list[str]:
     loads = [f for f in files if f.stem.startswith("serve_load")]
     if loads:  # one table for every load configuration
         rows = [{"run": f.stem, **json.loads(f.read_text(encoding="utf-8"))} for f in loads]
-        lines += ["### serve_load*.json (one row per configuration)", "", *table(rows, first="run"), ""]
+        sources = ", ".join(f"[{f.name}]({link_prefix}{f.name})" for f in loads)
+        lines += ["### serve_load*.json (one row per configuration)", "", f"Sources: {sources}", "",
+                  *table(rows, first="run"), ""]
     for f in files:
         if f in loads:
             continue

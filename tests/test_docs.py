@@ -156,6 +156,16 @@ def test_run_all_plans_every_benchmark_script():
         assert "docs/" not in " ".join(step.argv), f"--quick must not write into docs/: {step.argv}"
 
 
+def test_run_all_names_missing_prerequisites():
+    run_all = _load_run_all()
+    step = run_all.Step("peers", ["benchmarks/x.py"], modules=("no_such_module_xyz",), programs=("no-such-prog-xyz",))
+    problems = run_all.missing_prerequisites([step])
+    assert len(problems) == 2
+    assert "no_such_module_xyz" in problems[0] and "benchmarks/x.py" in problems[0]
+    assert "no-such-prog-xyz" in problems[1]
+    assert run_all.main(["--only", "nope"]) == 2
+
+
 def test_report_embeds_tables_and_links_plots(tmp_path: Path):
     run_all = _load_run_all()
     out = tmp_path / "docs" / "benchmarks"
