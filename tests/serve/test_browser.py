@@ -33,6 +33,7 @@ def workbench_server(char_service, line_service):
     from hieralign.serve.config import ServeConfig
 
     with LiveServer(create_app(ServeConfig(), char_service, line_service)) as server:
+        server.line_root = line_service.roots[0]
         yield server
 
 
@@ -68,6 +69,10 @@ def test_draw_recognise_and_search_tibetan(browser_page, workbench_server, tmp_p
     page.wait_for_selector("#line-results li.line img[src^='blob:']", timeout=60_000)
     assert page.locator("#line-results li.line").count() >= 1
     assert page.locator("#line-error").is_hidden()
+    line_png = next(workbench_server.line_root.rglob("*.png"))
+    page.set_input_files("#line-file", str(line_png))  # a line image -> its nearest transcriptions
+    page.wait_for_selector("#text-results li", timeout=60_000)
+    assert page.locator("#line-query img").count() == 1
     page.screenshot(path=str(tmp_path / "workbench.png"), full_page=True)
     assert (tmp_path / "workbench.png").stat().st_size > 10_000
     assert not errors, errors
