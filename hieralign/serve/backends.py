@@ -48,8 +48,9 @@ class CharService:
         if backend == "onnx" or (backend == "auto" and (p / "export.json").is_file()):  # else a run dir/file
             from hieralign.export.runtime import OnnxCharRecognizer
 
-            # One intra-op thread per call: the server runs `workers` calls at once, one per core.
-            return cls(OnnxCharRecognizer.from_dir(p, int8=int8, threads=1), "onnx", candidates)
+            # onnxruntime's default intra-op threads (one per core, not spinning): measured 103-154 req/s
+            # vs 81-94 with one thread per call on the 2-core machine (16 concurrent clients).
+            return cls(OnnxCharRecognizer.from_dir(p, int8=int8), "onnx", candidates)
         from hieralign.models.char.recognizer import CharRecognizer
 
         return cls(CharRecognizer.from_checkpoint(p, device="cpu"), "torch", candidates)
