@@ -1,7 +1,10 @@
 """HTTP API + workbench page for the character recogniser and the line searcher.
 
-Public API: `ServeConfig`, `create_app(cfg, char=None, line=None)` (in `hieralign.serve.app`),
-`CharService` / `LineService` (in `hieralign.serve.backends`); CLI: `hieralign serve`.
+Public API: `ServeConfig` (hieralign.serve.config), `create_app(cfg, char=None, line=None)`
+(hieralign.serve.app), `CharService` / `LineService` (hieralign.serve.backends), `MicroBatcher`
+(hieralign.serve.batching), `LiveServer` (hieralign.serve.live, uvicorn in a thread), the
+bad-input catalogue (hieralign.serve.badinput), tiny smoke-test models (hieralign.serve.tiny).
+CLI: `hieralign serve`. Docs: docs/API.md.
 """
 
 from hieralign.serve.config import ServeConfig
