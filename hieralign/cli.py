@@ -67,7 +67,24 @@ def main(argv: list[str] | None = None) -> int:
     module = importlib.import_module(COMMANDS[name][0])
     if name == "train-text-hierarchy-vit":
         rest = ["--seed-alias", *rest]
-    return int(module.main(rest) or 0)
+    return _run(name, module.main, rest)
+
+
+def _run(name: str, command_main, argv: list[str]) -> int:
+    """Run a subcommand; input problems the user can fix end in one clear line, not a traceback."""
+    from hieralign.data.readers.base import CorruptRecordError
+
+    try:
+        return int(command_main(argv) or 0)
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError, CorruptRecordError) as exc:
+        print(f"hieralign {name}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"hieralign {name}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # `hieralign ... | head`: the reader left, nothing to report
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

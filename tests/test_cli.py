@@ -38,3 +38,18 @@ def test_every_command_module_imports_and_has_main():
 def test_console_script_runs():
     out = subprocess.run([sys.executable, "-m", "hieralign.cli", "--version"], capture_output=True, text=True)
     assert out.returncode == 0 and out.stdout.strip()
+
+
+def test_user_errors_end_in_one_line_not_a_traceback(tmp_path, capsys):
+    bad = tmp_path / "ETL9G_01"
+    bad.write_bytes(b"\x00" * 100)  # shorter than one 8,199-byte record
+    code = cli.main(["data", "import", "--format", "etl9g", str(bad), "--out", str(tmp_path / "store")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "ETL9G_01" in err and "offset" in err and "Traceback" not in err
+
+
+def test_missing_file_is_a_clear_error(tmp_path, capsys):
+    code = cli.main(["eval", "char", "--checkpoint", str(tmp_path / "none.safetensors"), "--data-dir", str(tmp_path)])
+    assert code == 2
+    assert "none.safetensors" in capsys.readouterr().err
