@@ -36,12 +36,35 @@ def build_parser() -> argparse.ArgumentParser:
                    help="default candidate set when a request names none (charset name, or 'model')")
     p.add_argument("--int8", action="store_true", help="use the INT8 image tower of an ONNX export")
     p.add_argument("--log-level", default=d.log_level)
+    p.add_argument("--no-default-models", action="store_true",
+                   help="do not fall back to the models shipped in the package when --model/--line-model are left out")
     return p
 
 
 def config_from_args(args: argparse.Namespace) -> ServeConfig:
     names = {f.name for f in fields(ServeConfig)}
-    return ServeConfig(**{k: v for k, v in vars(args).items() if k in names})
+    cfg = ServeConfig(**{k: v for k, v in vars(args).items() if k in names})
+    return cfg if args.no_default_models else with_shipped_models(cfg)
+
+
+def with_shipped_models(cfg: ServeConfig) -> ServeConfig:
+    """Fill the models the command line left out with the ones shipped in the package."""
+    from hieralign import defaults
+
+    if cfg.char_model is None:
+        try:
+            cfg.char_model = str(defaults.char_model())
+        except FileNotFoundError:
+            pass
+    if cfg.line_model is None and (shipped := defaults.line_model()) is not None:
+        cfg.line_model = str(shipped)
+        cfg.index_dir = cfg.index_dir or _str_or_none(defaults.line_index())
+        cfg.line_root = cfg.line_root or _str_or_none(defaults.line_index())
+    return cfg
+
+
+def _str_or_none(path) -> str | None:
+    return None if path is None else str(path)
 
 
 def build_app(cfg: ServeConfig):
