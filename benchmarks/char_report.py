@@ -58,6 +58,12 @@ def write_report(results: dict, out_dir: Path) -> None:
                   "", f"Peak RSS of the speed run: {results['speed'].get('peak_rss_mib')} MiB; 1-min load average "
                   f"during it: {results['speed'].get('load_average_1min')} on {results['machine']['cpu_count']} cores "
                   "(other jobs shared the machine: the per-CPU-second columns are the model's own cost).", ""]
+    if results.get("speed_1thread"):
+        sp = results["speed_1thread"]
+        lines += ["## Speed per preset, 1 thread", "",
+                  "With one thread, process CPU time excludes OpenMP spin-waiting, so *glyphs per CPU-second* is "
+                  "the model's own cost, whatever else runs on the machine (wall-clock columns are not).", "",
+                  *_speed_table(sp), "", f"1-min load average during it: {sp.get('load_average_1min')}.", ""]
     if results.get("peers"):
         lines += ["## Peers on the same unseen-class glyphs (closed-set: they know these classes)", "",
                   *_peer_table(results["peers"]), ""]

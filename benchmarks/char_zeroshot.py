@@ -161,6 +161,8 @@ def main(argv=None) -> int:
         atomic_write_json(results_path, results)
     if "speed" in stages:
         results["speed"] = measure_presets(args.threads)
+    if "speed1" in stages:  # one thread: CPU time is then the model's own cost even on a busy machine
+        results["speed_1thread"] = measure_presets(1, ("lite", "balanced", "standard"))
     if "peers" in stages and (work / "eval_unseen" / "meta.json").exists():
         results["peers"] = run_peers(work / "eval_unseen", args.peer_limit)
     atomic_write_json(results_path, results)
