@@ -141,7 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--charset", default="etl9g", help="charset name, comma list or file (store label space)")
     p.add_argument("--split", default="etl9g-zs", help="zero-shot protocol (etl9g-zs, gb-zs) or 'none'")
-    p.add_argument("--seen", type=int, default=2036, help="m: the first m classes are seen")
+    p.add_argument("--seen", type=int, default=None, help="m: the first m classes are seen (default: the protocol's largest m)")
     p.add_argument("--part", choices=("seen", "unseen", "all"), default=None,
                    help="which part of the split to render (default: seen for train, unseen for eval)")
     p.add_argument("--role", choices=("train", "eval"), default="train")
