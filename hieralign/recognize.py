@@ -16,9 +16,10 @@ import csv
 import importlib
 import io
 import json
-import os
 import sys
 from typing import Any
+
+from hieralign import defaults
 
 # backend name -> "module:factory"; factory(model_path, device) -> object with .recognize(...)
 BACKENDS: dict[str, str] = {
@@ -26,7 +27,7 @@ BACKENDS: dict[str, str] = {
     "onnx": "hieralign.export.runtime:OnnxCharRecognizer.for_cli",  # --model = a `hieralign export` dir
     "onnx-int8": "hieralign.export.runtime:OnnxCharRecognizer.for_cli_int8",
 }
-DEFAULT_MODEL_ENV = "HIERALIGN_CHAR_MODEL"
+DEFAULT_MODEL_ENV = defaults.CHAR_MODEL_ENV
 
 
 def load_backend(name: str, model: str, device: str = "cpu") -> Any:
@@ -42,8 +43,9 @@ def load_backend(name: str, model: str, device: str = "cpu") -> Any:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="hieralign recognize", description=__doc__.split("\n")[0])
     p.add_argument("images", nargs="+", help="image files or folders (searched recursively)")
-    p.add_argument("--model", default=os.environ.get(DEFAULT_MODEL_ENV, "runs/char/best.safetensors"),
-                   help=f"checkpoint file or run directory (default: ${DEFAULT_MODEL_ENV} or runs/char/best.safetensors)")
+    p.add_argument("--model", default=None,
+                   help=f"checkpoint file, run directory or ONNX export dir (default: ${DEFAULT_MODEL_ENV}, "
+                        "else the model shipped with the package)")
     p.add_argument("--candidates", default="etl9g", help="etl9g | joyo | jis1 | jis2 | gb2312 | all | comma list | FILE")
     p.add_argument("--top-k", type=int, default=5)
     p.add_argument("--format", choices=("table", "json", "csv"), default="table")
@@ -101,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         from hieralign.models.char.recognizer import resolve_candidates
 
         resolve_candidates(args.candidates)  # fail before loading anything on a bad --candidates
-        recognizer = load_backend(args.backend, args.model, args.device)
+        recognizer = load_backend(args.backend, str(defaults.char_model(args.model)), args.device)
         results = recognize_files(recognizer, paths, args.candidates, args.top_k, args.batch_size)
     except (ValueError, FileNotFoundError) as exc:
         print(f"hieralign recognize: {exc}", file=sys.stderr)

@@ -59,7 +59,7 @@ def with_shipped_models(cfg: ServeConfig) -> ServeConfig:
     if cfg.line_model is None and (shipped := defaults.line_model()) is not None:
         cfg.line_model = str(shipped)
         cfg.index_dir = cfg.index_dir or _str_or_none(defaults.line_index())
-        cfg.line_root = cfg.line_root or _str_or_none(defaults.line_index())
+        cfg.line_root = cfg.line_root or str(defaults.SHIPPED_LINE_ROOT)
     return cfg
 
 
