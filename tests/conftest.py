@@ -16,3 +16,54 @@ def _limit_threads():
     # Two cores on CI: oversubscription makes every test slower, not faster.
     torch.set_num_threads(min(2, os.cpu_count() or 1))
     yield
+
+
+# -- fixtures shared by several test packages (session-scoped: built once per run) --
+
+
+@pytest.fixture(scope="session")
+def tiny_chars():
+    """24 seen kanji to train on and 12 unseen kanji for zero-shot (ETL9G-ZS, m=500)."""
+    from train.storefix import SEEN_M
+
+    from hieralign.knowledge import protocols
+
+    seen, unseen = protocols.split("etl9g-zs", SEEN_M)
+    return seen[71:95], unseen[:12]
+
+
+@pytest.fixture(scope="session")
+def tiny_store(tmp_path_factory, tiny_chars):
+    from train.storefix import render_store
+
+    seen, _ = tiny_chars
+    return render_store(tmp_path_factory.mktemp("store") / "train", seen)
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint():
+    """A real Hi-GITA checkpoint, trained for seconds on 16 kanji rendered from IPA fonts."""
+    from hieralign.serve.tiny import cached_tiny_checkpoint
+
+    return cached_tiny_checkpoint()
+
+
+@pytest.fixture(scope="session")
+def export_dir(tiny_checkpoint, tmp_path_factory):
+    from hieralign.export.char_export import CharExportConfig, export_char
+
+    out = tmp_path_factory.mktemp("export")
+    export_char(CharExportConfig(model=str(tiny_checkpoint), out=str(out), int8=True, candidates=["etl9g"],
+                                 calibration=64, parity_images=16))
+    return out
+
+
+@pytest.fixture(scope="session")
+def line_model_dir(tmp_path_factory):
+    """A tiny line-CLIP (DINOv2 + ByT5 'tiny' configs, 2 steps) on 5 synthetic Tibetan documents."""
+    from hieralign.lines.synth import discover_tibetan_fonts
+    from hieralign.serve.tiny import build_tiny_line_model
+
+    if not discover_tibetan_fonts():
+        pytest.skip("no Tibetan font installed (fonts-tibetan-machine)")
+    return build_tiny_line_model(tmp_path_factory.mktemp("line"))

@@ -6,14 +6,12 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
-from train.storefix import render_store
+from train.storefix import render_store, train_args
 
 from hieralign import recognize
 from hieralign.eval import char_cli as eval_cli
 from hieralign.models.char.recognizer import CharRecognizer
 from hieralign.train import char_cli as train_cli
-
-from .conftest import train_args
 
 
 @pytest.fixture(scope="module")

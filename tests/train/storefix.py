@@ -29,3 +29,13 @@ def render_store(path: Path, chars: list[str], shifts: tuple[int, ...] = (0, 2, 
             for dx in shifts:
                 writer.append(np.roll(glyphs, dx, axis=2), chars, style=style, source=face.name)
     return GlyphStore.open(path)
+
+
+SEEN_M = 500  # the tiny stores are ETL9G-ZS with m = 500
+
+
+def train_args(store, out, *extra):
+    """`hieralign train char` arguments for a seconds-long run on a tiny store."""
+    return ["--data-dir", str(store.path), "--checkpoint-dir", str(out), "--seen", str(SEEN_M),
+            "--val-classes", "20", "--batch-size", "32", "--max-steps-per-epoch", "3", "--num-threads", "1",
+            "--epochs", "2", "--preset", "lite", "--lr", "3e-3", *extra]

@@ -13,7 +13,7 @@ from hieralign.train import char_cli
 from hieralign.train.data import class_chunked_order
 from hieralign.utils.checkpoint import load_state, load_weights
 
-from .conftest import train_args
+from .storefix import train_args
 
 
 def test_class_chunked_order_is_a_seeded_permutation_in_class_runs():
