@@ -129,7 +129,8 @@ def _read_char_file(path: Path) -> list[str]:
 def load_charset_arg(spec: str) -> list[str]:
     """Resolve a CLI charset argument to an ordered, duplicate-free character list.
 
-    Accepts a name (``etl9g``), a comma list (``etl9g,gb2312``: concatenated in that order),
+    Accepts a name (``etl9g``), a comma list (``etl9g,gb2312``: concatenated in that order; single
+    characters may stand in the list: ``鬱,欝,joyo``),
     ``all`` (every character with an IDS entry), or a path to a UTF-8 file.
     """
     spec = spec.strip()
@@ -144,6 +145,8 @@ def load_charset_arg(spec: str) -> list[str]:
             chars.extend(IDSDatabase.load().chars())
         elif part.lower() in CHARSET_NAMES + PROTOCOL_CHARSET_NAMES:
             chars.extend(charset(part))
+        elif len(part) == 1 and not part.isascii():  # a literal character: `--candidates 鬱,欝,檬`
+            chars.append(part)
         else:
             raise ValueError(
                 f"charset {part!r} is neither a known name ({', '.join(CHARSET_NAMES)}, all) "

@@ -73,3 +73,10 @@ def test_load_charset_arg(tmp_path):
     with pytest.raises(KeyError):
         charset("nosuchset")
     assert "gb2312" in CHARSET_NAMES
+
+
+def test_load_charset_arg_accepts_literal_characters():
+    assert load_charset_arg("鬱,欝,檬") == ["鬱", "欝", "檬"]
+    assert load_charset_arg("鬱,hiragana")[:2] == ["鬱", "ぁ"]
+    with pytest.raises(ValueError, match="neither a known name"):
+        load_charset_arg("x")
