@@ -12,7 +12,6 @@ from pathlib import Path
 ASSETS = Path(__file__).resolve().parent / "assets"
 # The default is the model that measured best on the reserved JIS level-2 kanji (see MODEL_CARD.md).
 SHIPPED_CHAR_MODEL = ASSETS / "models" / "char-hiercode" / "model.safetensors"
-SHIPPED_HIGITA_MODEL = ASSETS / "models" / "char-higita" / "model.safetensors"
 SHIPPED_LINE_MODEL = ASSETS / "models" / "line-clip"
 SHIPPED_LINE_INDEX = ASSETS / "models" / "line-clip" / "index"
 SHIPPED_LINE_ROOT = ASSETS / "models" / "line-clip" / "lines"  # the index's image paths start here
@@ -49,8 +48,15 @@ def line_model(explicit: str | None = None) -> Path | None:
     return _first_existing(explicit, os.environ.get(LINE_MODEL_ENV), shipped)
 
 
-def line_index(explicit: str | None = None) -> Path | None:
-    return _first_existing(explicit, os.environ.get(LINE_INDEX_ENV), SHIPPED_LINE_INDEX)
+def line_index(model: Path) -> Path | None:
+    """$HIERALIGN_LINE_INDEX, else the shipped index, but only for the shipped model it was built with."""
+    shipped = SHIPPED_LINE_INDEX if Path(model) == SHIPPED_LINE_MODEL else None
+    return _first_existing(os.environ.get(LINE_INDEX_ENV), shipped)
+
+
+def line_root(model: Path) -> Path | None:
+    """Where the shipped index's relative image paths start (None for any other model)."""
+    return SHIPPED_LINE_ROOT if Path(model) == SHIPPED_LINE_MODEL else None
 
 
 def sample_images() -> list[Path]:

@@ -56,10 +56,10 @@ def with_shipped_models(cfg: ServeConfig) -> ServeConfig:
             cfg.char_model = str(defaults.char_model())
         except FileNotFoundError:
             pass
-    if cfg.line_model is None and (shipped := defaults.line_model()) is not None:
-        cfg.line_model = str(shipped)
-        cfg.index_dir = cfg.index_dir or _str_or_none(defaults.line_index())
-        cfg.line_root = cfg.line_root or str(defaults.SHIPPED_LINE_ROOT)
+    if cfg.line_model is None and (chosen := defaults.line_model()) is not None:
+        cfg.line_model = str(chosen)
+        cfg.index_dir = cfg.index_dir or _str_or_none(defaults.line_index(chosen))
+        cfg.line_root = cfg.line_root or _str_or_none(defaults.line_root(chosen))
     return cfg
 
 
