@@ -1,7 +1,9 @@
 """The FastAPI application: routes, auth, error mapping. Models are loaded once, outside requests.
 
-Inference runs in a threadpool bounded by `ServeConfig.workers`, so the event loop keeps
-accepting (and rejecting) requests while a model is busy.
+Inference runs in a threadpool bounded by `ServeConfig.workers`, and image decoding in another
+bounded the same way, so the event loop keeps accepting (and rejecting) requests while a model
+is busy. Work admitted at once is bounded twice: by request count (`InFlightLimit`) and by decoded
+pixels (`PixelBudget`); past either, 503 with Retry-After.
 """
 
 from __future__ import annotations
@@ -20,8 +22,16 @@ from PIL import Image
 from hieralign import __version__
 from hieralign.serve.backends import CharService, LineService
 from hieralign.serve.config import ServeConfig
-from hieralign.serve.limits import BodySizeLimit, ImageLimits, InputError
-from hieralign.serve.requests import read_image_upload, read_json, read_recognize
+from hieralign.serve.limits import (
+    BodySizeLimit,
+    Busy,
+    ImageLimits,
+    InFlightLimit,
+    InputError,
+    PixelBudget,
+    check_request_pixels,
+)
+from hieralign.serve.requests import decode_glyphs, decode_line, read_image_upload, read_json, read_recognize
 from hieralign.serve.schemas import (
     ErrorBody,
     Health,
@@ -45,8 +55,14 @@ class ServerState:
         self.line = line
         self.limits = ImageLimits(cfg.max_image_pixels, cfg.max_image_side)
         self.limiter = anyio.CapacityLimiter(max(1, cfg.workers))
+        self.decoders = anyio.CapacityLimiter(max(1, cfg.workers))  # image decoding threads
+        self.pixels = PixelBudget(cfg.max_pixels_in_flight)
         self.token = cfg.resolved_token()
         self.batcher = None
+        if char is not None:
+            from hieralign.serve.candidates import bound_candidate_cache
+
+            bound_candidate_cache(char.recognizer, int(cfg.candidate_cache_mb * 1024 * 1024))
         if char is not None and cfg.batch_wait_ms > 0:
             from hieralign.serve.batching import MicroBatcher
 
@@ -62,6 +78,15 @@ class ServerState:
 
     async def run(self, fn, *args):
         return await anyio.to_thread.run_sync(fn, *args, limiter=self.limiter)
+
+    async def decode(self, fn, uploads, pixels: int):
+        """Hold `pixels` of the in-flight budget, decode in a worker thread; the caller releases."""
+        self.pixels.acquire(pixels)
+        try:
+            return await anyio.to_thread.run_sync(fn, uploads, self.limits, limiter=self.decoders)
+        except BaseException:
+            self.pixels.release(pixels)
+            raise
 
     def need_char(self) -> CharService:
         if self.char is None:
@@ -85,10 +110,12 @@ def create_app(cfg: ServeConfig, char: CharService | None = None, line: LineServ
                   description="Zero-shot CJK character recognition and line image/text search.")
     app.state.hieralign = state
     app.add_middleware(BodySizeLimit, max_bytes=cfg.max_body_bytes)
+    app.add_middleware(InFlightLimit, max_in_flight=cfg.max_in_flight)
 
     @app.exception_handler(InputError)
     async def _input_error(_: Request, exc: InputError) -> JSONResponse:
-        return JSONResponse({"detail": exc.message}, status_code=exc.status)
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Busy) else None
+        return JSONResponse({"detail": exc.message}, status_code=exc.status, headers=headers)
 
     def auth(request: Request) -> None:
         if state.token is None:
@@ -123,16 +150,24 @@ def _add_meta_routes(app: FastAPI, state: ServerState, auth) -> None:
             "line_model": None if state.line is None else state.line.card(),
             "limits": {"max_body_bytes": cfg.max_body_bytes, "max_image_pixels": cfg.max_image_pixels,
                        "max_image_side": cfg.max_image_side, "max_images": cfg.max_images,
+                       "max_request_pixels": cfg.max_request_pixels, "max_candidates": cfg.max_candidates,
+                       "max_json_depth": cfg.max_json_depth, "max_query_bytes": cfg.max_query_bytes,
                        "max_text_chars": cfg.max_text_chars, "max_top_k": cfg.max_top_k},
         }
 
 
 def _add_char_routes(app: FastAPI, state: ServerState, auth) -> None:
     async def recognize(request: Request) -> dict[str, Any]:
-        images, top_k, candidates = await read_recognize(request, state.cfg, state.limits)
+        req = await read_recognize(request, state.cfg, state.limits)
         service = state.need_char()
-        start = time.perf_counter()
-        results = await state.recognize(service, images, candidates, state.top_k(top_k))
+        pixels = check_request_pixels([u.image for u in req.uploads], state.cfg.max_request_pixels)
+        images = await state.decode(decode_glyphs, req.uploads, pixels)
+        try:
+            start = time.perf_counter()
+            results = await state.recognize(service, images, req.candidates, state.top_k(req.top_k))
+        finally:
+            del images
+            state.pixels.release(pixels)
         return {"results": results, "model": service.name, "backend": service.backend,
                 "elapsed_ms": (time.perf_counter() - start) * 1000}
 
@@ -154,7 +189,7 @@ def _add_line_routes(app: FastAPI, state: ServerState, auth) -> None:
     @app.post("/v1/search/text", response_model=SearchResponse, dependencies=[Depends(auth)])
     async def search_text(request: Request) -> dict[str, Any]:
         """Text -> matching line images (JSON `{"text": ..., "k": ...}`)."""
-        query = await read_json(request, TextSearch)
+        query = await read_json(request, TextSearch, state.cfg.max_json_depth, state.cfg.max_query_bytes)
         text = query.text.strip()
         if not text:
             raise InputError(400, "text: empty query; type some text")
@@ -168,10 +203,16 @@ def _add_line_routes(app: FastAPI, state: ServerState, auth) -> None:
     @app.post("/v1/search/image", response_model=SearchResponse, dependencies=[Depends(auth)])
     async def search_image(request: Request) -> dict[str, Any]:
         """Line image -> nearest transcriptions and similar lines (multipart `image` or JSON base64)."""
-        image, k = await read_image_upload(request, state.cfg, state.limits, ImageSearchJSON)
+        upload, k = await read_image_upload(request, state.cfg, state.limits, ImageSearchJSON)
         service = state.need_line()
-        start = time.perf_counter()
-        found = await state.run(service.search_image, image, state.top_k(k))
+        pixels = check_request_pixels([upload.image], state.cfg.max_request_pixels)
+        image = await state.decode(decode_line, upload, pixels)
+        try:
+            start = time.perf_counter()
+            found = await state.run(service.search_image, image, state.top_k(k))
+        finally:
+            del image
+            state.pixels.release(pixels)
         return {**found, "elapsed_ms": (time.perf_counter() - start) * 1000}
 
     @app.get("/v1/lines/image/{token}", dependencies=[Depends(auth)], response_class=FileResponse)
@@ -187,8 +228,9 @@ def _add_line_routes(app: FastAPI, state: ServerState, auth) -> None:
 
 def _recognize_openapi() -> dict[str, Any]:
     files = {"type": "array", "items": {"type": "string", "format": "binary"}}
-    form = {"type": "object", "properties": {"images": files, "top_k": {"type": "integer"},
-                                             "candidates": {"type": "string"}}}
+    alias = {**files, "description": "alias of `images`"}
+    form = {"type": "object", "properties": {"images": files, "image": alias, "file": alias,
+                                             "top_k": {"type": "integer"}, "candidates": {"type": "string"}}}
     json_body = RecognizeJSON.model_json_schema()
     return {"requestBody": {"content": {"multipart/form-data": {"schema": form},
                                         "application/json": {"schema": json_body}}, "required": True}}

@@ -24,6 +24,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-image-pixels", type=int, default=d.max_image_pixels, help="width*height limit per image")
     p.add_argument("--max-image-side", type=int, default=d.max_image_side, help="longest-side limit per image")
     p.add_argument("--max-images", type=int, default=d.max_images, help="images per recognise request")
+    p.add_argument("--max-request-pixels", type=int, default=d.max_request_pixels,
+                   help="sum of width*height over one request's images (checked from headers before decoding)")
+    p.add_argument("--max-pixels-in-flight", type=int, default=d.max_pixels_in_flight,
+                   help="decoded pixels all requests may hold at once; past it 503 + Retry-After")
+    p.add_argument("--max-in-flight", type=int, default=d.max_in_flight,
+                   help="model requests served at once; past it 503 + Retry-After")
+    p.add_argument("--max-candidates", type=int, default=d.max_candidates,
+                   help="characters in a request's explicit candidate list")
+    p.add_argument("--candidate-cache-mb", type=float, default=d.candidate_cache_mb,
+                   help="memory for cached candidate embedding matrices (least recently used dropped)")
     p.add_argument("--max-text-chars", type=int, default=d.max_text_chars, help="characters per text query")
     p.add_argument("--max-top-k", type=int, default=d.max_top_k)
     p.add_argument("--workers", type=int, default=d.workers, help="inference calls running at once")

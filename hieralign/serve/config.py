@@ -22,6 +22,13 @@ class ServeConfig:
     max_image_pixels: int = 16_000_000  # width*height limit, checked from the image header before decoding
     max_image_side: int = 8192  # longest side limit, checked from the header before decoding
     max_images: int = 64  # images per /v1/recognize request
+    max_request_pixels: int = 32_000_000  # sum of width*height over a request's images, checked from headers
+    max_pixels_in_flight: int = 128_000_000  # decoded pixels held by all requests at once; past it: 503 + Retry-After
+    max_in_flight: int = 256  # model requests being served at once; past it: 503 + Retry-After
+    max_candidates: int = 20_000  # characters in an explicit candidate list (a charset name has no limit)
+    candidate_cache_mb: float = 512.0  # candidate embedding matrices kept (LRU, by bytes) across requests
+    max_json_depth: int = 8  # nesting depth of a JSON body (the API's bodies are 2 deep)
+    max_query_bytes: int = 65_536  # body limit of the text-search route (no images there)
     max_text_chars: int = 512  # characters per text query
     max_top_k: int = 50  # cap on top_k / k
     default_top_k: int = 5  # top_k when the client does not say

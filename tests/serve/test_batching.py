@@ -12,7 +12,7 @@ def test_concurrent_requests_share_one_call_and_get_their_own_rows():
     async def run(images, candidates, top_k):
         calls.append((len(images), candidates, top_k))
         await asyncio.sleep(0)
-        return [f"{img}:{candidates}:{top_k}" for img in images]
+        return [[f"{img}:{candidates}:{top_k}"] for img in images]
 
     async def scenario():
         batcher = MicroBatcher(run, max_batch=8, max_wait_ms=20)
@@ -22,9 +22,25 @@ def test_concurrent_requests_share_one_call_and_get_their_own_rows():
         return await asyncio.gather(*same, other, big)
 
     results = asyncio.run(scenario())
-    assert results[0] == ["a0:etl9g:5", "b0:etl9g:5"] and results[2] == ["a2:etl9g:5", "b2:etl9g:5"]
-    assert results[3] == ["x:['亜', '唖']:5"] and len(results[4]) == 8
+    assert results[0] == [["a0:etl9g:5"], ["b0:etl9g:5"]] and results[2] == [["a2:etl9g:5"], ["b2:etl9g:5"]]
+    assert results[3] == [["x:['亜', '唖']:5"]] and len(results[4]) == 8
     assert sorted(calls, key=str) == sorted([(6, "etl9g", 5), (1, ["亜", "唖"], 5), (8, "etl9g", 5)], key=str)
+
+
+def test_requests_with_different_top_k_share_a_call_and_get_their_own_length():
+    calls = []
+
+    async def run(images, candidates, top_k):
+        calls.append((len(images), top_k))
+        return [[f"{img}#{r}" for r in range(top_k)] for img in images]
+
+    async def scenario():
+        batcher = MicroBatcher(run, max_batch=8, max_wait_ms=20)
+        return await asyncio.gather(batcher.submit(["a"], "etl9g", 1), batcher.submit(["b", "c"], "etl9g", 3))
+
+    short, long = asyncio.run(scenario())
+    assert calls == [(3, 3)]  # one model call at the largest top_k ...
+    assert short == [["a#0"]] and long == [["b#0", "b#1", "b#2"], ["c#0", "c#1", "c#2"]]  # ... cut per request
 
 
 def test_an_error_reaches_every_request_of_the_batch():
