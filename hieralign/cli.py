@@ -71,12 +71,16 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(name: str, command_main, argv: list[str]) -> int:
-    """Run a subcommand; input problems the user can fix end in one clear line, not a traceback."""
-    from hieralign.data.readers.base import CorruptRecordError
+    """Run a subcommand; input problems the user can fix end in one clear line, not a traceback.
+
+    Only `UserError` (hieralign.errors) and missing/wrong paths are shortened: any other
+    exception is a bug and keeps its traceback.
+    """
+    from hieralign.errors import UserError
 
     try:
         return int(command_main(argv) or 0)
-    except (FileNotFoundError, NotADirectoryError, IsADirectoryError, CorruptRecordError) as exc:
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError, UserError) as exc:
         print(f"hieralign {name}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -34,7 +34,7 @@ def char_model(explicit: str | None = None) -> Path:
         if not Path(explicit).exists():
             raise FileNotFoundError(f"character model not found: {explicit}")
         return Path(explicit)
-    found = _first_existing(os.environ.get(CHAR_MODEL_ENV), SHIPPED_CHAR_MODEL)
+    found = _from_env(CHAR_MODEL_ENV, "character model") or _first_existing(SHIPPED_CHAR_MODEL)
     if found is None:
         raise FileNotFoundError(
             "no character model given and none shipped: pass --model (a checkpoint from "
@@ -42,16 +42,30 @@ def char_model(explicit: str | None = None) -> Path:
     return found
 
 
+def _from_env(name: str, what: str) -> Path | None:
+    """The path in $name, None when unset; set to a missing path is an error, not a silent fallback
+    (a user who set it means that model, and would otherwise get results from another one)."""
+    value = os.environ.get(name)
+    if not value:
+        return None
+    if not Path(value).exists():
+        raise FileNotFoundError(f"${name} is set to {value}, which does not exist; point it at a {what} "
+                                f"or unset it to use the shipped one")
+    return Path(value)
+
+
 def line_model(explicit: str | None = None) -> Path | None:
     """The line-CLIP model directory, or None when there is none (line endpoints then answer 503)."""
+    if explicit:
+        return _first_existing(explicit)
     shipped = SHIPPED_LINE_MODEL if (SHIPPED_LINE_MODEL / "training_config.json").exists() else None
-    return _first_existing(explicit, os.environ.get(LINE_MODEL_ENV), shipped)
+    return _from_env(LINE_MODEL_ENV, "line-CLIP model dir") or _first_existing(shipped)
 
 
 def line_index(model: Path) -> Path | None:
     """$HIERALIGN_LINE_INDEX, else the shipped index, but only for the shipped model it was built with."""
     shipped = SHIPPED_LINE_INDEX if Path(model) == SHIPPED_LINE_MODEL else None
-    return _first_existing(os.environ.get(LINE_INDEX_ENV), shipped)
+    return _from_env(LINE_INDEX_ENV, "line index dir") or _first_existing(shipped)
 
 
 def line_root(model: Path) -> Path | None:

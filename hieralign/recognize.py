@@ -40,6 +40,14 @@ def load_backend(name: str, model: str, device: str = "cpu") -> Any:
     return target(model, device=device)
 
 
+def _positive_int(text: str) -> int:
+    """argparse type: an integer >= 1 (argparse turns the ValueError into one usage line, exit 2)."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="hieralign recognize", description=__doc__.split("\n")[0])
     p.add_argument("images", nargs="+", help="image files or folders (searched recursively)")
@@ -47,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"checkpoint file, run directory or ONNX export dir (default: ${DEFAULT_MODEL_ENV}, "
                         "else the model shipped with the package)")
     p.add_argument("--candidates", default="etl9g", help="etl9g | joyo | jis1 | jis2 | gb2312 | all | comma list | FILE")
-    p.add_argument("--top-k", type=int, default=5)
+    p.add_argument("--top-k", type=_positive_int, default=5, help="candidates per image (>= 1)")
     p.add_argument("--format", choices=("table", "json", "csv"), default="table")
     p.add_argument("--backend", choices=sorted(BACKENDS), default="torch")
     p.add_argument("--batch-size", type=int, default=256)

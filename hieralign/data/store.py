@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from hieralign.errors import EmptyDatasetError, UserError
 from hieralign.utils.io import atomic_write_json
 
 FORMAT_VERSION = 1
@@ -136,7 +137,7 @@ class GlyphStoreWriter:
             shutil.rmtree(trash, ignore_errors=True)
         else:
             os.replace(self.tmp, self.path)
-        return GlyphStore.open(self.path)
+        return GlyphStore.open(self.path, allow_empty=True)  # callers decide whether empty is an error
 
     def _meta(self) -> dict[str, Any]:
         labels = self._labels[: self.count]
@@ -194,7 +195,8 @@ class GlyphStore:
         self.source_names: list[str] = list(meta["sources"])
 
     @classmethod
-    def open(cls, path: str | os.PathLike) -> GlyphStore:
+    def open(cls, path: str | os.PathLike, allow_empty: bool = False) -> GlyphStore:
+        """Open a complete store; an empty one is an EmptyDatasetError unless `allow_empty`."""
         path = Path(path)
         meta_path = path / "meta.json"
         if not meta_path.is_file():
@@ -202,17 +204,20 @@ class GlyphStore:
                                     "`hieralign data build` or `hieralign data import`")
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
         if meta.get("format") != "hieralign-glyph-store" or not meta.get("complete"):
-            raise ValueError(f"{meta_path}: not a complete hieralign glyph store; rebuild it")
+            raise UserError(f"{meta_path}: not a complete hieralign glyph store; rebuild it")
         n, (h, w) = int(meta["count"]), meta["image_size"]
         img_path = path / "images.u8"
         actual = img_path.stat().st_size if img_path.is_file() else -1
         if actual != n * h * w:
-            raise ValueError(f"{img_path}: {actual} bytes, expected {n}×{h}×{w} = {n * h * w}; the store is damaged, rebuild it")
+            raise UserError(f"{img_path}: {actual} bytes, expected {n}×{h}×{w} = {n * h * w}; the store is damaged, rebuild it")
+        if n == 0 and not allow_empty:
+            raise EmptyDatasetError(f"{path}: the glyph store holds no images; rebuild it with `hieralign data "
+                                    "build` or `hieralign data import` (check that its input had records)")
         images = np.memmap(img_path, np.uint8, "r", shape=(n, h, w)) if n else np.zeros((0, h, w), np.uint8)
         arrays = [np.load(path / f"{name}.npy", mmap_mode="r") for name in ("labels", "styles", "sources")]
         for name, arr in zip(("labels", "styles", "sources"), arrays):
             if len(arr) != n:
-                raise ValueError(f"{path / (name + '.npy')}: {len(arr)} entries, expected {n}; rebuild the store")
+                raise UserError(f"{path / (name + '.npy')}: {len(arr)} entries, expected {n}; rebuild the store")
         return cls(path, meta, images, *arrays)
 
     def __len__(self) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from dataclasses import fields
@@ -65,7 +66,8 @@ def with_shipped_models(cfg: ServeConfig) -> ServeConfig:
         try:
             cfg.char_model = str(defaults.char_model())
         except FileNotFoundError:
-            pass
+            if os.environ.get(defaults.CHAR_MODEL_ENV):  # set to a missing path: say so, never fall back
+                raise
     if cfg.line_model is None and (chosen := defaults.line_model()) is not None:
         cfg.line_model = str(chosen)
         cfg.index_dir = cfg.index_dir or _str_or_none(defaults.line_index(chosen))
@@ -100,8 +102,8 @@ def build_app(cfg: ServeConfig):
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    cfg = config_from_args(args)
     try:
+        cfg = config_from_args(args)
         cfg.check_bind()
         app = build_app(cfg)
     except (ValueError, FileNotFoundError) as exc:

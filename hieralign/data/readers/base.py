@@ -7,6 +7,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from hieralign.errors import UserError
+
 
 class GlyphRecord(NamedTuple):
     image: np.ndarray  # uint8 (H, W) ink intensity (0 paper, 255 ink), at the file's own resolution
@@ -15,7 +17,7 @@ class GlyphRecord(NamedTuple):
     offset: int  # byte offset of the record in that file (array index for .npz chunks)
 
 
-class CorruptRecordError(ValueError):
+class CorruptRecordError(UserError):
     """A record that cannot be read; names the file and the byte offset."""
 
     def __init__(self, path: str, offset: int, reason: str):
