@@ -1,4 +1,10 @@
-"""Atomic file writes: a reader never sees half a file, a killed writer leaves the old one."""
+"""Atomic file writes: a reader never sees half a file, a killed writer leaves the old one.
+
+Permissions: every file written here gets what a plain `open(path, "w")` would give, 0666
+minus the process umask (0644 under the usual 022). `tempfile.mkstemp` creates its file 0600,
+which used to leak into every output (checkpoints, stores, indexes unreadable by the group or a
+server running as another user) except the one file copied by other means.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ import os
 import tempfile
 from collections.abc import Callable
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +27,23 @@ def atomic_path(path: str | os.PathLike):
     os.close(fd)
     try:
         yield Path(tmp)
+        os.chmod(tmp, file_mode())
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+@cache
+def file_mode() -> int:
+    """0666 & ~umask, the mode `open()` gives a new file (umask read once; Linux without a race)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            umask = next(int(line.split()[1], 8) for line in f if line.startswith("Umask:"))
+    except (OSError, StopIteration, ValueError):
+        umask = os.umask(0o022)
+        os.umask(umask)
+    return 0o666 & ~umask
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
