@@ -22,12 +22,13 @@ from pathlib import Path
 import numpy as np
 
 from hieralign.data.readers.base import GlyphRecord, ReadReport, prepare_scan
-from hieralign.data.readers.casia import gnt_files, read_gnt
-from hieralign.data.readers.etl import etl_files, read_etl_chunks
+from hieralign.data.readers.casia import gnt_files, looks_like_gnt, read_gnt
+from hieralign.data.readers.etl import detect_etl_layout, etl_files, looks_like_etl, read_etl_chunks
 from hieralign.data.readers.seed_npz import read_seed_dir
 from hieralign.data.render import normalize_glyph
 from hieralign.data.selection import select_chars
 from hieralign.data.store import GlyphStoreWriter
+from hieralign.errors import EmptyDatasetError, UserError
 from hieralign.utils.progress import progress
 
 FORMATS = ("etl9g", "etl8g", "casia", "seed-npz")
@@ -40,16 +41,31 @@ def iter_records(fmt: str, paths: list[str], skip_bad: bool, report: ReadReport)
     for raw in paths:
         if fmt in ("etl9g", "etl8g"):
             for path in etl_files(raw, fmt):
+                check_format(path, fmt)
                 for images, chars, offsets in read_etl_chunks(path, fmt, skip_bad=skip_bad, report=report):
                     for image, ch, off in zip(images, chars, offsets.tolist()):
                         yield GlyphRecord(image, ch, path.name, off)
         elif fmt == "casia":
             for path in gnt_files(raw):
+                check_format(path, fmt)
                 yield from read_gnt(path, skip_bad, report)
         elif fmt == "seed-npz":
             yield from read_seed_dir(raw, skip_bad, report)
         else:
             raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
+
+
+def check_format(path: Path, fmt: str) -> None:
+    """Refuse a file whose layout says it is another format than --format (one line, exit 2)."""
+    if path.stat().st_size == 0:
+        raise UserError(f"{path}: empty file (0 bytes); re-download or re-copy it")
+    if fmt in ("etl9g", "etl8g"):
+        if looks_like_gnt(path) and not looks_like_etl(path):
+            raise UserError(f"{path}: looks like a CASIA .gnt file, not {fmt.upper()}; pass --format casia")
+        detect_etl_layout(path, fmt)
+    elif fmt == "casia" and looks_like_etl(path) and not looks_like_gnt(path):
+        raise UserError(f"{path}: looks like an ETL file (8,199-byte records), not CASIA .gnt; pass --format etl9g "
+                        "or etl8g")
 
 
 def _estimate(fmt: str, paths: list[str]) -> int | None:
@@ -113,6 +129,11 @@ def main(argv: list[str] | None = None) -> int:
         if batch:
             writer.append(np.stack(batch), labels, args.format, sources)
         writer.extra_meta.update({"bad_records": len(report.skipped), "skipped_outside_selection": sum(skipped_chars.values())})
+        if writer.count == 0:  # leaving the block by an exception aborts the writer: no store is left behind
+            raise EmptyDatasetError(
+                f"nothing imported from {', '.join(args.paths)}: {len(report.skipped)} bad record(s), "
+                f"{sum(skipped_chars.values())} outside the selection ({sel.part} of {split}); "
+                + (report.summary(3) if report.skipped else "check --format, --charset and --part"))
         store = writer.close()
     bar.close()
     print(f"wrote {store.path}: {len(store):,} images of {store.meta['num_classes_present']:,} classes "

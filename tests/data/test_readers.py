@@ -81,8 +81,13 @@ def test_etl_reads_10000_records_fast(tmp_path):
 
 def test_gnt_round_trip_and_errors(tmp_path):
     rng = np.random.default_rng(0)
-    samples = [(ch, rng.integers(0, 256, (h, w)).astype(np.uint8)) for ch, h, w in
-               [("啊", 30, 40), ("阿", 50, 20), ("中", 7, 9)]]
+
+    def glyph(h, w):  # paper (255) with a dark random stroke: random noise is refused as not a glyph
+        grey = np.full((h, w), 255, np.uint8)
+        grey[h // 3:h // 3 + max(2, h // 4), 1:w - 1] = rng.integers(0, 100, (max(2, h // 4), w - 2))
+        return grey
+
+    samples = [(ch, glyph(h, w)) for ch, h, w in [("啊", 30, 40), ("阿", 50, 20), ("中", 7, 9)]]
     path = tmp_path / "001-f.gnt"
     offsets = write_gnt(path, samples)
     records = list(read_gnt(path))

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from hieralign.data.readers.base import GlyphRecord, ReadReport
+from hieralign.data.readers.checks import check_not_empty, ink_problem
 
 HEADER = struct.Struct("<I2sHH")
 
@@ -33,6 +34,7 @@ def read_gnt(path: str | os.PathLike, skip_bad: bool = False, report: ReadReport
     """Yield GlyphRecords (ink intensity = 255 - grey) from one .gnt file."""
     report = report if report is not None else ReadReport()
     path = Path(path)
+    check_not_empty(path)
     data = path.read_bytes()
     offset, name, source = 0, str(path), path.name
     while offset < len(data):
@@ -47,12 +49,23 @@ def read_gnt(path: str | os.PathLike, skip_bad: bool = False, report: ReadReport
             report.bad(name, offset, f"truncated sample ({len(data) - offset} of {size} bytes)", skip_bad)
             return
         ch = gb_to_char(tag)
-        if ch is None:
-            report.bad(name, offset, f"undecodable GB code 0x{tag.hex().upper()}", skip_bad)
+        ink = 255 - np.frombuffer(data, np.uint8, width * height, offset + HEADER.size).reshape(height, width)
+        problem = f"undecodable GB code 0x{tag.hex().upper()}" if ch is None else ink_problem(ink)
+        if problem is not None:
+            report.bad(name, offset, problem, skip_bad)
         else:
-            grey = np.frombuffer(data, np.uint8, width * height, offset + HEADER.size).reshape(height, width)
-            yield GlyphRecord(255 - grey, ch, source, offset)
+            yield GlyphRecord(ink, ch, source, offset)
         offset += size
+
+
+def looks_like_gnt(path: str | os.PathLike) -> bool:
+    """The first record's size field frames a whole sample of its width x height."""
+    with open(path, "rb") as f:
+        head = f.read(HEADER.size)
+    if len(head) < HEADER.size:
+        return False
+    size, _, width, height = HEADER.unpack(head)
+    return width > 0 and height > 0 and size == HEADER.size + width * height <= Path(path).stat().st_size
 
 
 def gnt_files(path: str | os.PathLike) -> list[Path]:

@@ -21,6 +21,15 @@ from pathlib import Path
 import numpy as np
 
 from hieralign.data.readers.base import GlyphRecord, ReadReport
+from hieralign.data.readers.checks import (
+    CENTRE_MARGIN_PX,
+    MIN_LAYOUT_RECORDS,
+    check_not_empty,
+    ink_centroid_x,
+    ink_problem,
+    nonzero_padding,
+)
+from hieralign.errors import UserError
 
 RECORD_SIZE = 8199
 WIDTH, HEIGHT = 128, 127
@@ -31,10 +40,12 @@ class EtlFormat:
     name: str  # "etl9g" / "etl8g"
     header: str  # struct format of the full record (documents the layout; checked to be 8,199 bytes)
     image_offset: int  # byte offset of the 8,128-byte packed image inside a record
+    padding: tuple[tuple[int, int], ...]  # [start, stop) byte spans the layout leaves undefined (zero)
+    charset: str  # the named charset that holds every class of the database
 
 
-ETL9G = EtlFormat("etl9g", ">2H8sI4B4H2B34x8128s7x", 64)
-ETL8G = EtlFormat("etl8g", ">2H8sI4B4H2B30x8128s11x", 60)
+ETL9G = EtlFormat("etl9g", ">2H8sI4B4H2B34x8128s7x", 64, ((30, 64), (8192, 8199)), "etl9g")
+ETL8G = EtlFormat("etl8g", ">2H8sI4B4H2B30x8128s11x", 60, ((30, 60), (8188, 8199)), "jis1-hiragana")
 FORMATS = {f.name: f for f in (ETL9G, ETL8G)}
 for _fmt in FORMATS.values():
     assert struct.calcsize(_fmt.header) == RECORD_SIZE, _fmt
@@ -51,6 +62,30 @@ def jis_to_char(code: int) -> str | None:
     except UnicodeDecodeError:
         return None
     return text if len(text) == 1 else None
+
+
+@lru_cache(maxsize=4)
+def _classes(name: str) -> frozenset[str]:
+    from hieralign.knowledge.charsets import charset
+
+    return frozenset(c for part in name.split("-") for c in charset(part))
+
+
+def _record_problems(records: np.ndarray, chars: list[str | None], codes: np.ndarray, fmt: EtlFormat) -> list[str | None]:
+    """Per record: why it is not a plausible `fmt` glyph record (None = fine). Images checked later."""
+    classes = _classes(fmt.charset)
+    padded = nonzero_padding(records, fmt.padding)
+    problems: list[str | None] = []
+    for ch, code, pad in zip(chars, codes.tolist(), padded.tolist()):
+        if ch is None:
+            problems.append(f"invalid JIS X 0208 code 0x{code:04X}")
+        elif pad:
+            problems.append(f"nonzero bytes in the header's undefined fields (not an {fmt.name.upper()} record)")
+        elif ch not in classes:
+            problems.append(f"{ch!r} (0x{code:04X}) is not one of {fmt.name.upper()}'s classes")
+        else:
+            problems.append(None)
+    return problems
 
 
 def unpack_images(records: np.ndarray, fmt: EtlFormat) -> np.ndarray:
@@ -70,6 +105,7 @@ def read_etl_chunks(path: str | os.PathLike, fmt: EtlFormat | str = ETL9G, chunk
     fmt = FORMATS[fmt] if isinstance(fmt, str) else fmt
     report = report if report is not None else ReadReport()
     path = Path(path)
+    check_not_empty(path)
     size = path.stat().st_size
     n_full = size // RECORD_SIZE
     name = str(path)
@@ -80,14 +116,13 @@ def read_etl_chunks(path: str | os.PathLike, fmt: EtlFormat | str = ETL9G, chunk
             codes = (records[:, 2].astype(np.int32) << 8) | records[:, 3]
             chars = [jis_to_char(int(c)) for c in codes]
             offsets = (start + np.arange(n, dtype=np.int64)) * RECORD_SIZE
-            good = np.array([c is not None for c in chars], bool)
+            images = unpack_images(records, fmt)
+            problems = [p or ink_problem(img) for p, img in zip(_record_problems(records, chars, codes, fmt), images)]
+            good = np.array([p is None for p in problems], bool)
             for i in np.flatnonzero(~good):
-                report.bad(name, int(offsets[i]), f"invalid JIS X 0208 code 0x{int(codes[i]):04X}", skip_bad)
-            if not good.all():
-                records, offsets = records[good], offsets[good]
-                chars = [c for c in chars if c is not None]
-            if len(records):
-                yield unpack_images(records, fmt), chars, offsets
+                report.bad(name, int(offsets[i]), problems[i], skip_bad)
+            if len(good) and good.any():
+                yield images[good], [c for c, ok in zip(chars, good) if ok], offsets[good]
     if size % RECORD_SIZE:
         report.bad(name, n_full * RECORD_SIZE,
                    f"truncated record ({size % RECORD_SIZE} of {RECORD_SIZE} bytes)", skip_bad)
@@ -100,6 +135,43 @@ def read_etl(path: str | os.PathLike, fmt: EtlFormat | str = ETL9G, skip_bad: bo
     for images, chars, offsets in read_etl_chunks(path, fmt, skip_bad=skip_bad, report=report):
         for image, ch, off in zip(images, chars, offsets.tolist()):
             yield GlyphRecord(image, ch, source, off)
+
+
+def looks_like_etl(path: str | os.PathLike) -> bool:
+    """Whole 8,199-byte records whose first one has a JIS code and zero ETL9G/ETL8G padding."""
+    size = Path(path).stat().st_size
+    if size == 0 or size % RECORD_SIZE:
+        return False
+    with open(path, "rb") as f:
+        first = np.frombuffer(f.read(RECORD_SIZE), np.uint8)[None]
+    code = (int(first[0, 2]) << 8) | int(first[0, 3])
+    return jis_to_char(code) is not None and not nonzero_padding(first, ((30, 60), (8192, 8199)))[0]
+
+
+def detect_etl_layout(path: str | os.PathLike, claimed: EtlFormat | str, sample: int = 256) -> None:
+    """Refuse an ETL file whose records fit the other layout clearly better than the claimed one.
+
+    Evidence: which layout's undefined bytes are zero, then which layout centres the ink (the
+    wrong one shifts every image 8 pixels). Files too small or too ambiguous are let through.
+    """
+    claimed = FORMATS[claimed] if isinstance(claimed, str) else claimed
+    other = ETL8G if claimed is ETL9G else ETL9G
+    size = Path(path).stat().st_size
+    n = min(sample, size // RECORD_SIZE)
+    if n < MIN_LAYOUT_RECORDS:  # one writer's odd placement must not decide; real files hold thousands
+        return
+    with open(path, "rb") as f:
+        records = np.frombuffer(f.read(n * RECORD_SIZE), np.uint8).reshape(n, RECORD_SIZE)
+    pad_claimed = nonzero_padding(records, claimed.padding).mean()
+    pad_other = nonzero_padding(records, other.padding).mean()
+    centre = (WIDTH - 1) / 2
+    off_claimed = abs(ink_centroid_x(unpack_images(records, claimed)) - centre)
+    off_other = abs(ink_centroid_x(unpack_images(records, other)) - centre)
+    if pad_claimed > 0.5 > pad_other or (pad_claimed <= pad_other and off_claimed - off_other > CENTRE_MARGIN_PX):
+        raise UserError(f"{path}: the records look like {other.name.upper()}, not {claimed.name.upper()} "
+                        f"(ink centred {off_other:.1f} px from the middle with the {other.name} layout vs "
+                        f"{off_claimed:.1f} px; undefined header bytes nonzero in {pad_claimed:.0%} vs "
+                        f"{pad_other:.0%} of records); pass --format {other.name}")
 
 
 def etl_files(path: str | os.PathLike, fmt: EtlFormat | str = ETL9G) -> list[Path]:
