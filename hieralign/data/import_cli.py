@@ -18,18 +18,12 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-
-from hieralign.data.readers.base import GlyphRecord, ReadReport, prepare_scan
-from hieralign.data.readers.casia import gnt_files, looks_like_gnt, read_gnt
-from hieralign.data.readers.etl import detect_etl_layout, etl_files, looks_like_etl, read_etl_chunks
-from hieralign.data.readers.seed_npz import read_seed_dir
-from hieralign.data.render import normalize_glyph
-from hieralign.data.selection import select_chars
-from hieralign.data.store import GlyphStoreWriter
 from hieralign.errors import EmptyDatasetError, UserError
-from hieralign.utils.progress import progress
+
+if TYPE_CHECKING:  # the readers pull in numpy: imported where used, so `--help` stays instant
+    from hieralign.data.readers.base import GlyphRecord, ReadReport
 
 FORMATS = ("etl9g", "etl8g", "casia", "seed-npz")
 DEFAULT_CHARSET = {"etl9g": "etl9g", "etl8g": "etl9g", "casia": "gb2312", "seed-npz": "etl9g"}
@@ -38,6 +32,11 @@ DEFAULT_SPLIT = {"etl9g": "etl9g-zs", "etl8g": "etl9g-zs", "casia": "gb-zs", "se
 
 def iter_records(fmt: str, paths: list[str], skip_bad: bool, report: ReadReport) -> Iterator[GlyphRecord]:
     """All records of all inputs (files or directories) in a format."""
+    from hieralign.data.readers.base import GlyphRecord
+    from hieralign.data.readers.casia import gnt_files, read_gnt
+    from hieralign.data.readers.etl import etl_files, read_etl_chunks
+    from hieralign.data.readers.seed_npz import read_seed_dir
+
     for raw in paths:
         if fmt in ("etl9g", "etl8g"):
             for path in etl_files(raw, fmt):
@@ -57,6 +56,9 @@ def iter_records(fmt: str, paths: list[str], skip_bad: bool, report: ReadReport)
 
 def check_format(path: Path, fmt: str) -> None:
     """Refuse a file whose layout says it is another format than --format (one line, exit 2)."""
+    from hieralign.data.readers.casia import looks_like_gnt
+    from hieralign.data.readers.etl import detect_etl_layout, looks_like_etl
+
     if path.stat().st_size == 0:
         raise UserError(f"{path}: empty file (0 bytes); re-download or re-copy it")
     if fmt in ("etl9g", "etl8g"):
@@ -72,6 +74,8 @@ def _estimate(fmt: str, paths: list[str]) -> int | None:
     """Record count for the progress bar (exact for ETL, unknown otherwise)."""
     if fmt not in ("etl9g", "etl8g"):
         return None
+    from hieralign.data.readers.etl import etl_files
+
     return sum(p.stat().st_size // 8199 for raw in paths for p in etl_files(raw, fmt))
 
 
@@ -96,7 +100,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(argv)  # before the imports: `--help` needs none of them
+    import numpy as np
+
+    from hieralign.data.readers.base import ReadReport, prepare_scan
+    from hieralign.data.render import normalize_glyph
+    from hieralign.data.selection import select_chars
+    from hieralign.data.store import GlyphStoreWriter
+    from hieralign.utils.progress import progress
+
     started = time.time()
     split = args.split or DEFAULT_SPLIT[args.format]
     role = "train" if args.part == "seen" else "eval"
@@ -107,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
             "inputs": [str(Path(p).resolve()) for p in args.paths]}
     bar = progress(total=_estimate(args.format, args.paths), desc=f"importing {args.format}", unit="rec")
     with GlyphStoreWriter(args.out, sel.charset, args.size, 4096, args.overwrite, meta) as writer:
-        batch: list[np.ndarray] = []
+        batch: list = []
         labels: list[str] = []
         sources: list[str] = []
         for rec in iter_records(args.format, args.paths, args.skip_bad, report):
