@@ -29,6 +29,13 @@ def free_port() -> int:
 @contextmanager
 def server(model: str | None, extra: list[str] = (), startup_s: float = 300):
     """`hieralign serve` on a free loopback port; a tiny checkpoint is built when no model is given."""
+    with server_process(model, extra, startup_s) as (url, _):
+        yield url
+
+
+@contextmanager
+def server_process(model: str | None, extra: list[str] = (), startup_s: float = 300):
+    """Like `server`, yielding (url, subprocess.Popen) so a benchmark can watch the process."""
     import httpx
 
     if model is None:
@@ -55,7 +62,7 @@ def server(model: str | None, extra: list[str] = (), startup_s: float = 300):
             if time.monotonic() > deadline:
                 raise SystemExit("server did not start in time")
             time.sleep(0.5)
-        yield url
+        yield url, proc
     finally:
         proc.terminate()
         try:

@@ -117,19 +117,25 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--server-args", default="", help="extra `hieralign serve` arguments, e.g. '--workers 2'")
     p.add_argument("--token")
     p.add_argument("--requests", type=int, default=2000)
-    p.add_argument("--concurrency", type=int, default=16)
+    p.add_argument("--concurrency", default="16",
+                   help="clients at once; a comma list (e.g. 1,16,64) runs one load per value")
     p.add_argument("--max-seconds", type=float, default=900, help="stop (and count an error) after this long")
     p.add_argument("--out", default="docs/benchmarks/serve_load.json")
     args = p.parse_args(argv)
     model, extra = prepare_model(args)
     info = {"machine": machine(), "model": args.model or (f"untrained {args.preset}" if args.preset else "tiny"),
             "backend": args.backend, "server_args": " ".join(extra)}
+    levels = [int(c) for c in str(args.concurrency).split(",")]
+
+    def load_all(url: str) -> list[dict]:
+        return [asyncio.run(run_load(url, args.requests, c, args.token, args.max_seconds)) for c in levels]
+
     if args.url:
-        result = asyncio.run(run_load(require_loopback(args.url), args.requests, args.concurrency, args.token,
-                                      args.max_seconds))
+        results = load_all(require_loopback(args.url))
     else:
         with server(model, extra) as url:
-            result = asyncio.run(run_load(url, args.requests, args.concurrency, args.token, args.max_seconds))
+            results = load_all(url)
+    result = results[0] if len(results) == 1 else {"errors": sum(r["errors"] for r in results), "runs": results}
     report = {**info, **result}
     print(json.dumps(report, indent=2, ensure_ascii=False))
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
