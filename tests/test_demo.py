@@ -8,9 +8,16 @@ from hieralign import cli, defaults
 
 
 @pytest.mark.slow
+def test_demo_budget_is_steps_not_minutes_and_states_its_duration():
+    from hieralign.demo import DemoConfig, build_parser, estimate_minutes
+
+    assert "--train-minutes" not in build_parser().format_help()
+    assert 5 < estimate_minutes(DemoConfig()) < 30  # what the README promises, give or take
+
+
 def test_demo_runs_end_to_end_and_resumes(tmp_path, capsys):
     argv = ["demo", "--workdir", str(tmp_path), "--seen", "500", "--hw-per-char", "1",
-            "--train-minutes", "0.2", "--epochs", "1", "--batch-size", "64"]
+            "--steps-per-epoch", "2", "--epochs", "1", "--batch-size", "64"]
     assert cli.main(argv) == 0
     results = json.loads((tmp_path / "demo_results.json").read_text())
     handwriting = results["eval"]["unseen-handwriting"]["overall"]
@@ -19,7 +26,9 @@ def test_demo_runs_end_to_end_and_resumes(tmp_path, capsys):
     samples = results["samples"]
     assert len(samples) == len(defaults.sample_images()) > 0
     assert all(len(s["top5"]) == 5 for s in samples)
-    assert "zero-shot eval (unseen kanji)" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "zero-shot eval (unseen kanji)" in out and "re-run" not in out
+    assert "hieralign demo: about" in out.splitlines()[0] and "fixed 2 steps" in out.splitlines()[0]
     # a second run finds the stores and the checkpoint and does not render again
     assert cli.main(argv) == 0
     assert "data build" not in capsys.readouterr().out
