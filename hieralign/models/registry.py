@@ -23,8 +23,8 @@ class ModelEntry:
 
 def _char(preset: str, **defaults: Any) -> Callable[..., nn.Module]:
     def build(**overrides: Any) -> nn.Module:
-        from hieralign.models.char.model import HierCodeWithHiGITA
         from hieralign.models.char.config import preset_config
+        from hieralign.models.char.model import HierCodeWithHiGITA
 
         return HierCodeWithHiGITA(preset_config(preset, **{**defaults, **overrides}))
 

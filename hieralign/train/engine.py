@@ -8,7 +8,7 @@ Exact resume: the batch of step `s` is a pure function of (epoch, step, rank, wo
 step's randomness (augmentation generator, dropout) is seeded from (seed, global step, rank),
 so a run killed at any point and restarted from its newest checkpoint replays the same steps.
 The time budget is all-reduced: a rank that stopped alone would leave the others waiting in the
-loss's all_gather forever.
+loss's cross-rank gather forever.
 """
 
 from __future__ import annotations

@@ -37,6 +37,14 @@ def _scalar_type(annotation: Any, default: Any) -> type:
     return type(default) if default is not None else str
 
 
+def _field_default(f: dataclasses.Field) -> Any:
+    if f.default is not dataclasses.MISSING:
+        return f.default
+    if f.default_factory is not dataclasses.MISSING:
+        return f.default_factory()
+    return None
+
+
 class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
     """Keeps the module docstring's layout and appends every flag's default."""
 
@@ -51,7 +59,7 @@ def add_dataclass_arguments(parser: argparse.ArgumentParser, cls: type, aliases:
     for f in dataclasses.fields(cls):
         if f.name in skip:
             continue
-        default = defaults.get(f.name, f.default if f.default is not dataclasses.MISSING else None)
+        default = defaults.get(f.name, _field_default(f))
         flags = ["--" + f.name.replace("_", "-"), *aliases.get(f.name, [])]
         kwargs: dict[str, Any] = {"dest": f.name, "help": helps.get(f.name, f.name.replace("_", " "))}
         if f.name in required:

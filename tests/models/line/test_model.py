@@ -1,16 +1,16 @@
 import numpy as np
 import torch
 
-from hieralign.lines.artifacts import LineEncoder, save_line_clip
-from hieralign.lines.data import choose_text_max_length, tokenize, truncation_rate
-from hieralign.lines.model import (
+from hieralign.data.lines.batches import choose_text_max_length, tokenize, truncation_rate
+from hieralign.data.lines.preprocess import PreprocessConfig, to_pixel_values
+from hieralign.models.line.artifacts import LineEncoder, save_line_clip
+from hieralign.models.line.clip import (
     LineCLIP,
     LineCLIPConfig,
     build_text_tower,
     build_tokenizer,
     build_vision_tower,
 )
-from hieralign.lines.preprocess import PreprocessConfig, to_pixel_values
 
 TEXTS = ["\u0f56\u0f40\u0fb2\u0f0b\u0f64\u0f72\u0f66\u0f0b", "\u0f56\u0f51\u0f7a\u0f0b\u0f63\u0f7a\u0f42\u0f66\u0f0d"]
 

@@ -3,8 +3,8 @@ import pytest
 import torch
 from PIL import Image, ImageDraw
 
-from hieralign.lines.model import LineCLIP, LineCLIPConfig
-from hieralign.lines.preprocess import PreprocessConfig, fit_canvas, preprocess_image, to_pixel_values
+from hieralign.data.lines.preprocess import PreprocessConfig, fit_canvas, preprocess_image, to_pixel_values
+from hieralign.models.line.clip import LineCLIP, LineCLIPConfig
 
 
 def _line(width: int, seed: int = 0) -> Image.Image:

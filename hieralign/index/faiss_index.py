@@ -21,8 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
+from hieralign.models.line.embeddings import META_COLUMNS
+
 MODALITIES = ("image", "text")
-META_COLUMNS = ("id", "modality", "path", "text", "split", "source", "style")
 AUTO_EXACT_MAX = 200_000
 
 
@@ -32,24 +33,6 @@ def _faiss():
     except ImportError as exc:
         raise ImportError("the line index needs faiss: pip install 'hieralign[index]'") from exc
     return faiss
-
-
-def embedding_table(model, tokenizer, max_length: int, sets) -> tuple[np.ndarray, dict[str, list]]:
-    """Image and text embeddings of every line in `sets` (LineSets), with their metadata columns."""
-    from hieralign.lines.trainer import embed_lines
-
-    vectors, meta = [], {c: [] for c in META_COLUMNS}
-    for lines in sets:
-        images, texts = embed_lines(model, lines, tokenizer, max_length, device="cpu")
-        for modality, emb in (("image", images), ("text", texts)):
-            vectors.append(emb.numpy().astype(np.float32))
-            for r in lines.records:
-                row = {"id": f"{r.split}:{r.image_path}", "modality": modality, "path": r.image_path, "text": r.text,
-                       "split": r.split, "source": r.source, "style": r.style}
-                for column in META_COLUMNS:
-                    meta[column].append(row[column])
-    dim = int(model.config.embed_dim)
-    return (np.concatenate(vectors) if vectors else np.zeros((0, dim), np.float32)), meta
 
 
 def ivf_nlist(n: int) -> int:
@@ -188,13 +171,3 @@ def build_index(vectors: np.ndarray, meta: dict[str, list], kind: str = "auto", 
     index.add(vectors, meta)
     index.check_recall(vectors, meta)
     return index
-
-
-def read_embeddings(model_dir: str | os.PathLike) -> tuple[np.ndarray, dict[str, list]]:
-    """`faiss_embeddings.npy` + `faiss_embeddings_meta.parquet` written at the end of training."""
-    import pyarrow.parquet as pq
-
-    root = Path(model_dir)
-    vectors = np.load(root / "faiss_embeddings.npy")
-    table = pq.read_table(str(root / "faiss_embeddings_meta.parquet")).to_pydict()
-    return vectors, {c: list(table[c]) for c in META_COLUMNS}

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from hieralign.lines.manifest import LineRecord
-from hieralign.lines.preprocess import PreprocessConfig, load_and_preprocess, to_pixel_values
+from hieralign.data.lines.manifest import LineRecord
+from hieralign.data.lines.preprocess import PreprocessConfig, load_and_preprocess, to_pixel_values
 from hieralign.utils.progress import progress
 
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -21,9 +23,9 @@ import numpy as np
 import torch
 from PIL import Image
 
-from hieralign.lines.data import tokenize
-from hieralign.lines.model import LineCLIP, LineCLIPConfig
-from hieralign.lines.preprocess import PreprocessConfig, preprocess_image, to_pixel_values
+from hieralign.data.lines.batches import LineSet, tokenize
+from hieralign.data.lines.preprocess import PreprocessConfig, preprocess_image, to_pixel_values
+from hieralign.models.line.clip import LineCLIP, LineCLIPConfig
 from hieralign.utils.io import atomic_save, atomic_write_json
 
 BACKBONE = "text_hierarchy_vit_backbone"
@@ -62,7 +64,7 @@ def save_line_clip(model: LineCLIP, tokenizer, out_dir: str | os.PathLike, prepr
 
 def load_line_clip(model_dir: str | os.PathLike, prefix: str = "") -> tuple[LineCLIP, object, dict]:
     """(model in eval mode, tokenizer, card) from a directory written by `save_line_clip`."""
-    from hieralign.lines.model import build_tokenizer
+    from hieralign.models.line.clip import build_tokenizer
 
     root = Path(model_dir)
     card_path = root / f"{prefix}{CARD}"
@@ -83,6 +85,17 @@ def load_line_clip(model_dir: str | os.PathLike, prefix: str = "") -> tuple[Line
     return model.eval(), build_tokenizer(config.text), card
 
 
+@contextmanager
+def _eval_mode(model: torch.nn.Module) -> Iterator[None]:
+    """Eval mode inside the block, the caller's mode after it (validation runs mid-training)."""
+    was_training = model.training
+    model.eval()
+    try:
+        yield
+    finally:
+        model.train(was_training)
+
+
 @dataclass
 class LineEncoder:
     """A loaded model plus its preprocessing: embeds PIL images / canvases / texts in batches."""
@@ -97,11 +110,23 @@ class LineEncoder:
         model, tokenizer, card = load_line_clip(model_dir, prefix)
         return cls(model, tokenizer, PreprocessConfig(**card["preprocess"]), int(card["text_max_length"]))
 
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
     @torch.no_grad()
     def embed_canvases(self, canvases: np.ndarray, batch_size: int = 128) -> np.ndarray:
-        outs = [self.model.encode_image(to_pixel_values(canvases[i:i + batch_size]))
-                for i in range(0, len(canvases), batch_size)]
+        with _eval_mode(self.model):
+            outs = [self.model.encode_image(to_pixel_values(canvases[i:i + batch_size]).to(self.device)).float().cpu()
+                    for i in range(0, len(canvases), batch_size)]
         return torch.cat(outs).numpy().astype(np.float32) if outs else np.zeros((0, self.dim), np.float32)
+
+    def embed_lines(self, lines: LineSet, batch_size: int = 128) -> tuple[torch.Tensor, torch.Tensor]:
+        """(image, text) embeddings of every line of a LineSet: the one inference path of
+        training validation, evaluation, the index and search (no augmentation, eval mode)."""
+        image = self.embed_canvases(lines.canvases, batch_size)
+        text = self.embed_texts(lines.texts, batch_size)
+        return torch.from_numpy(image), torch.from_numpy(text)
 
     def embed_images(self, images: list[Image.Image], batch_size: int = 128) -> np.ndarray:
         canvases = np.stack([preprocess_image(im, self.preprocess) for im in images]) if images else \
@@ -110,12 +135,15 @@ class LineEncoder:
 
     @torch.no_grad()
     def embed_texts(self, texts: list[str], batch_size: int = 256) -> np.ndarray:
-        from hieralign.lines.manifest import normalize_text
+        from hieralign.data.lines.manifest import normalize_text
 
         outs = []
-        for i in range(0, len(texts), batch_size):
-            enc = tokenize(self.tokenizer, [normalize_text(t) for t in texts[i:i + batch_size]], self.text_max_length)
-            outs.append(self.model.encode_text(enc["input_ids"], enc["attention_mask"]))
+        with _eval_mode(self.model):
+            for i in range(0, len(texts), batch_size):
+                enc = tokenize(self.tokenizer, [normalize_text(t) for t in texts[i:i + batch_size]],
+                               self.text_max_length)
+                outs.append(self.model.encode_text(enc["input_ids"].to(self.device),
+                                                   enc["attention_mask"].to(self.device)).float().cpu())
         return torch.cat(outs).numpy().astype(np.float32) if outs else np.zeros((0, self.dim), np.float32)
 
     @property

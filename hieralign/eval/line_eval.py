@@ -4,17 +4,16 @@ The gallery is every line of the manifest (both modalities); queries are broken 
 (print, cursive, degraded, ...) so a weak hand is not hidden by an easy one. Lines with the same
 normalised text are the same target. No augmentation; similarities are computed in chunks.
 
-    hieralign eval line --model runs/line_clip_small --manifest data/test.jsonl --dataset-dir data
+    hieralign eval line --model runs/line_clip_small --manifest data/test.jsonl --data data
 """
 
 from __future__ import annotations
 
-import argparse
 import time
 
 import torch
 
-from hieralign.lines.metrics import positive_ranks, summarize_ranks
+from hieralign.eval.retrieval import positive_ranks, summarize_ranks
 
 
 def evaluate_embeddings(image: torch.Tensor, text: torch.Tensor, group_ids: torch.Tensor, styles: list[str],
@@ -37,17 +36,16 @@ def evaluate_manifest(model_dir: str, manifest: str, dataset_dir: str | None = N
                       chunk_size: int = 1024, limit: int = 0) -> dict:
     from pathlib import Path
 
-    from hieralign.lines.artifacts import LineEncoder
-    from hieralign.lines.data import load_lines
-    from hieralign.lines.manifest import read_manifest
-    from hieralign.lines.trainer import embed_lines
+    from hieralign.data.lines.batches import load_lines
+    from hieralign.data.lines.manifest import read_manifest
+    from hieralign.models.line.artifacts import LineEncoder
 
     encoder = LineEncoder.from_dir(model_dir)
     report = read_manifest(manifest, dataset_dir)
     records = report.records[:limit] if limit else report.records
     lines = load_lines(records, dataset_dir or str(Path(manifest).parent), encoder.preprocess)
     started = time.time()
-    image, text = embed_lines(encoder.model, lines, encoder.tokenizer, encoder.text_max_length, "cpu")
+    image, text = encoder.embed_lines(lines)
     seconds = time.time() - started
     results = evaluate_embeddings(image, text, lines.group_ids, [r.style for r in records], chunk_size)
     return {"model": model_dir, "manifest": manifest, "manifest_report": report.as_dict(), "lines": len(records),
@@ -62,22 +60,3 @@ def format_results(results: dict[str, dict[str, float]]) -> str:
                     f"{100 * m['t2i_r10']:6.1f} {m['t2i_mrr']:6.3f}  {100 * m['i2t_r1']:7.1f} {100 * m['i2t_r5']:6.1f} "
                     f"{100 * m['i2t_r10']:6.1f} {m['i2t_mrr']:6.3f}")
     return "\n".join(rows)
-
-
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="hieralign eval line", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", required=True, help="line-CLIP output directory")
-    p.add_argument("--manifest", required=True, help="held-out JSONL manifest")
-    p.add_argument("--dataset-dir", help="image paths are relative to this (default: the manifest's folder)")
-    p.add_argument("--chunk-size", type=int, default=1024)
-    p.add_argument("--limit", type=int, default=0, help="evaluate only the first N lines")
-    p.add_argument("--json", help="also write the results here")
-    a = p.parse_args(argv)
-    out = evaluate_manifest(a.model, a.manifest, a.dataset_dir, a.chunk_size, a.limit)
-    print(format_results(out["results"]))
-    if a.json:
-        from hieralign.utils.io import atomic_write_json
-
-        atomic_write_json(a.json, out)
-    return 0

@@ -11,12 +11,14 @@ import torch
 
 WORKER = textwrap.dedent('''
     import sys, numpy as np, torch
-    from hieralign.lines.data import tokenize
-    from hieralign.lines.model import LineCLIP, LineCLIPConfig, build_tokenizer
-    from hieralign.lines.trainer import make_accelerator, param_groups, train_step, warmup_cosine
+    from hieralign.data.lines.batches import tokenize
+    from hieralign.models.line.clip import LineCLIP, LineCLIPConfig, build_tokenizer
+    from hieralign.train.engine import make_accelerator, train_step
+    from hieralign.train.line_clip_task import line_clip_losses
+    from hieralign.train.optim import param_groups, warmup_cosine
 
     out, rank, world = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-    acc = make_accelerator(cpu=True)
+    acc = make_accelerator(device="cpu")
     assert acc.num_processes == world, (acc.num_processes, world)
     torch.manual_seed(0)
     model = LineCLIP(LineCLIPConfig(vision="tiny", text="tiny", embed_dim=16))
@@ -24,7 +26,7 @@ WORKER = textwrap.dedent('''
     # Adam would amplify it for parameters whose gradient is ~0.
     opt = torch.optim.SGD(param_groups(model, 0.0), lr=0.5)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, warmup_cosine(1, 10))
-    model, opt, sched = acc.prepare(model, opt, sched)
+    model, opt = acc.prepare(model, opt)  # the engine steps its scheduler itself, once per global step
     rng = np.random.default_rng(1)
     pixels = torch.from_numpy(rng.random((8, 1, 32, 128), dtype=np.float32))
     texts = ["\\u0f40\\u0f0b" * (i + 1) for i in range(8)]
@@ -37,7 +39,8 @@ WORKER = textwrap.dedent('''
     for _ in range(2):
         batch = {"pixel_values": pixels[part], "input_ids": enc["input_ids"][part],
                  "attention_mask": enc["attention_mask"][part], "group_ids": ids[part]}
-        losses.append(train_step(acc, model, opt, sched, batch, "infonce").loss)
+        forward = lambda m, b: line_clip_losses(m, b, "infonce")
+        losses.append(train_step(acc, model, opt, sched, forward, batch, grad_clip=1.0)["total"])
     state = {k: v.detach().clone() for k, v in acc.unwrap_model(model).state_dict().items()}
     torch.save({"losses": losses, "state": state}, f"{out}/rank{rank}_of{world}.pt")
 ''')

@@ -4,7 +4,7 @@ import unicodedata
 import pytest
 from PIL import Image
 
-from hieralign.lines.manifest import ManifestError, normalize_text, read_manifest, write_manifest
+from hieralign.data.lines.manifest import ManifestError, normalize_text, read_manifest, write_manifest
 
 
 def _write(path, rows):

@@ -18,8 +18,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from hieralign.lines.artifacts import LineEncoder
-from hieralign.lines.index import LineIndex, build_index, read_embeddings
+from hieralign.index.faiss_index import LineIndex, build_index
+from hieralign.models.line.artifacts import LineEncoder
+from hieralign.models.line.embeddings import read_embeddings
 
 
 class LineSearcher:

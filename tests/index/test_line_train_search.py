@@ -10,9 +10,10 @@ import torch
 from PIL import Image
 
 from hieralign.cli import main as cli_main
-from hieralign.lines.search import LineSearcher
-from hieralign.lines.train_cli import parse_args
-from hieralign.lines.train_loop import run_training
+from hieralign.index.search import LineSearcher
+from hieralign.train.line_cli import parse_args
+from hieralign.train.line_clip_task import train_line_clip
+from hieralign.utils.checkpoint import load_weights
 
 
 def _args(ds, out, *extra):
@@ -27,7 +28,7 @@ def _args(ds, out, *extra):
 @pytest.fixture(scope="module")
 def trained(tiny_dataset, tmp_path_factory):
     out = tmp_path_factory.mktemp("run")
-    summary = run_training(parse_args(_args(tiny_dataset, out)))
+    summary = train_line_clip(*parse_args(_args(tiny_dataset, out)))
     return out, summary
 
 
@@ -46,20 +47,23 @@ def test_training_writes_seed_artifacts_and_validates(trained):
     assert len(vectors) == len(meta["id"]) and set(meta["modality"]) == {"image", "text"}
     assert set(meta["split"]) == {"train", "val", "test"}
     log = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
-    assert any("val" in rec and "t2i_r1" in rec["val"] for rec in log)
+    assert any("val" in rec and "val_t2i_r1" in rec["val"] for rec in log)
+    history = json.loads((out / "history.json").read_text())
+    assert [h["step"] for h in history] == [2, 4] and "val_i2t_r1" in history[-1]
 
 
 def test_resume_continues_exactly(trained, tiny_dataset, tmp_path):
     out, _ = trained
     resumed = tmp_path / "resumed"
     resumed.mkdir()
-    shutil.copy(out / "checkpoint_step_0000002_state.pt", resumed)
-    summary = run_training(parse_args(_args(tiny_dataset, resumed)))
+    for name in ("checkpoint_step_0000002.safetensors", "checkpoint_step_0000002.state.pt"):
+        shutil.copy(out / name, resumed)
+    summary = train_line_clip(*parse_args(_args(tiny_dataset, resumed)))
     assert summary["step"] == 4
-    full = torch.load(out / "checkpoint_step_0000004_state.pt", weights_only=True)["model"]
-    again = torch.load(resumed / "checkpoint_step_0000004_state.pt", weights_only=True)["model"]
+    full, _ = load_weights(out / "checkpoint_step_0000004.safetensors")
+    again, _ = load_weights(resumed / "checkpoint_step_0000004.safetensors")
     for key in full:
-        assert torch.allclose(full[key], again[key], atol=1e-6), key
+        assert torch.equal(full[key], again[key]), key
 
 
 def test_eval_cli(trained, tiny_dataset, tmp_path, capsys):
@@ -114,7 +118,7 @@ def test_searcher_api_uses_training_embeddings(trained, tiny_dataset):
 
 @pytest.mark.parametrize("kind", ["flat", "hnsw", "ivf"])
 def test_index_kinds_round_trip_and_recall(tmp_path, kind):
-    from hieralign.lines.index import LineIndex, build_index
+    from hieralign.index.faiss_index import LineIndex, build_index
 
     rng = np.random.default_rng(0)
     centers = rng.normal(size=(20, 32))
@@ -136,7 +140,7 @@ def test_index_kinds_round_trip_and_recall(tmp_path, kind):
 def test_siglip_training_runs_and_saves_bias(tiny_dataset, tmp_path):
     args = _args(tiny_dataset, tmp_path / "siglip", "--loss", "siglip")
     args[args.index("--max-steps") + 1] = "2"
-    summary = run_training(parse_args(args))
+    summary = train_line_clip(*parse_args(args))
     card = json.loads((tmp_path / "siglip" / "line_clip.json").read_text())
     assert summary["step"] == 2 and card["config"]["loss"] == "siglip" and card["logit_bias"] is not None
     assert LineSearcher.from_dir(tmp_path / "siglip").encoder.model.logit_bias is not None

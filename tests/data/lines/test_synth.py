@@ -5,7 +5,7 @@ from collections import defaultdict
 import numpy as np
 from PIL import ImageFont
 
-from hieralign.lines.manifest import read_manifest
+from hieralign.data.lines.manifest import read_manifest
 from hieralign.lines.synth import Degradation, degrade, render_line, require_raqm, text_file_words
 from hieralign.lines.synth_cli import main as synth_main
 

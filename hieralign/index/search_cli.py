@@ -24,23 +24,29 @@ def format_table(hits: list[dict]) -> str:
     return "\n".join(rows)
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="hieralign search", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+def build_parser() -> argparse.ArgumentParser:
+    from hieralign.utils.argconfig import HelpFormatter
+
+    p = argparse.ArgumentParser(prog="hieralign search", description=__doc__, formatter_class=HelpFormatter)
     p.add_argument("--model", required=True, help="line-CLIP output directory (hieralign train line)")
-    p.add_argument("--index", help="index directory (hieralign index build); default: the model's faiss_embeddings")
+    p.add_argument("--index", default=None, help="index directory (hieralign index build); default: the model's faiss_embeddings")
     query = p.add_mutually_exclusive_group(required=True)
-    query.add_argument("--text", help="text query")
-    query.add_argument("--image", help="line image query (PNG/JPEG/...)")
-    p.add_argument("--mode", choices=sorted(MODES), help="default: text2line for --text, image2text for --image")
-    p.add_argument("--top-k", type=int, default=10)
-    p.add_argument("--format", choices=("table", "json"), default="table")
+    query.add_argument("--text", default=None, help="text query")
+    query.add_argument("--image", default=None, help="line image query (PNG/JPEG/...)")
+    p.add_argument("--mode", choices=sorted(MODES), default=None, help="default: text2line for --text, image2text for --image")
+    p.add_argument("--top-k", type=int, default=10, help="hits per result list")
+    p.add_argument("--format", choices=("table", "json"), default="table", help="output format")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = build_parser()
     a = p.parse_args(argv)
     mode = a.mode or ("text2line" if a.text is not None else "image2text")
     needs, target = MODES[mode]
     if (needs == "text") != (a.text is not None):
         p.error(f"--mode {mode} needs --{needs}")
-    from hieralign.lines.search import LineSearcher
+    from hieralign.index.search import LineSearcher
 
     searcher = LineSearcher.from_dir(a.model, a.index)
     if a.text is not None:

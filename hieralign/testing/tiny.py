@@ -1,4 +1,4 @@
-"""A tiny *real* character checkpoint for smoke tests, benchmarks and the docs screenshot.
+"""Tiny *real* models for smoke tests, benchmarks and the docs screenshot (not library code).
 
 It is the real `HierCodeWithHiGITA` + `DecompositionTokenizer`, trained for a few seconds on
 glyphs rendered from installed training fonts (IPA Gothic/Mincho by default) and saved in the
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -38,18 +37,6 @@ class TinyConfig:
     lr: float = 3e-3  # AdamW learning rate
     seed: int = 0  # makes the checkpoint reproducible
     max_seconds: float = 90.0  # stop early when training takes longer than this (busy machines)
-
-
-def micro_config(cfg: TinyConfig, vocab_size: int, codebook_size: int):
-    """A ~75 k-parameter Hi-GITA/HierCode: the real classes, sized for a test's time budget."""
-    from hieralign.models.char.config import ImageEncoderConfig, LossConfig, TextEncoderConfig, preset_config
-
-    return preset_config(
-        "lite", use_higita_enhancement=cfg.higita, ids_vocab_size=vocab_size, codebook_size=codebook_size,
-        embed_dim=64, image=ImageEncoderConfig(image_size=cfg.image_size, stem_channels=16, stage_channels=(16, 32, 48),
-                                               blocks_per_stage=(1, 1, 1), num_radicals=8, radical_dim=32, heads=2),
-        text=TextEncoderConfig(dim=32, heads=2, stroke_layers=1, ids_layers=1, fusion_layers=1),
-        loss=LossConfig(token_dim=32))
 
 
 def render_set(chars: str, families: tuple[str, ...], size: int = 64, margin: int = 4) -> tuple[np.ndarray, np.ndarray]:
@@ -81,41 +68,75 @@ def _augment(images: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     return out
 
 
+class TinyCharTask:
+    """The tiny model as a task of the one training engine: random picks of the rendered glyphs."""
+
+    selection_metric = ""
+    sample_unit = "glyphs"
+
+    def __init__(self, cfg: TinyConfig, target: Path):
+        from hieralign.models.char.texts import DecompositionTokenizer
+        from hieralign.models.registry import create_model
+        from hieralign.train.char_task import LossStep
+        from hieralign.utils.seed import seed_everything
+
+        self.cfg, self.target = cfg, target
+        self.chars = list(dict.fromkeys(cfg.chars))
+        self.tokenizer = DecompositionTokenizer.build(self.chars, "J", higita=cfg.higita)
+        seed_everything(cfg.seed)
+        self.net = create_model("tiny-test", image_size=cfg.image_size, use_higita_enhancement=cfg.higita,
+                                ids_vocab_size=self.tokenizer.vocab_size, codebook_size=self.tokenizer.codebook_size)
+        self.model = LossStep(self.net)  # type: ignore[arg-type]
+        glyphs, labels = render_set("".join(self.chars), cfg.families, cfg.image_size, cfg.margin)
+        self.images = torch.from_numpy(glyphs).float().div(255)[:, None]
+        self.labels = torch.as_tensor(labels)
+        self.texts = self.tokenizer.encode(self.chars)
+
+    def steps_per_epoch(self, world_size: int) -> int:
+        return self.cfg.steps
+
+    def batch(self, epoch: int, step: int, rank: int, world_size: int) -> dict[str, torch.Tensor]:
+        gen = torch.Generator().manual_seed((self.cfg.seed * 7919 + epoch * self.cfg.steps + step) * world_size + rank)
+        pick = torch.randint(0, len(self.images), (self.cfg.batch_size,), generator=gen)
+        return {"images": self.images[pick], "labels": self.labels[pick]}
+
+    def training_forward(self, model, batch, generator):
+        t = self.texts
+        classes = torch.arange(len(self.chars))
+        return model(_augment(batch["images"], generator), batch["labels"], t.strokes, t.ids, t.codes, classes)
+
+    def validate(self, model) -> dict[str, float]:
+        return {}
+
+    def checkpoint_meta(self) -> dict:
+        cfg, net = self.cfg, self.net
+        return {"model": net.config.name, "preset": "tiny-test", "config": net.config.to_dict(),
+                "tokenizer": self.tokenizer.to_meta(), "train_chars": "".join(self.chars), "val_chars": "",
+                "protocol": {"split": "tiny", "seen": len(self.chars)},
+                "preprocessing": {"image_size": cfg.image_size, "margin": cfg.margin, "ink_threshold": 32,
+                                  "polarity": "ink=255"},
+                "data": {"families": list(cfg.families), "note": "tiny smoke-test model"},
+                "training": {"steps": cfg.steps, "batch_size": cfg.batch_size, "lr": cfg.lr, "seed": cfg.seed}}
+
+    def save_model(self, model, out_dir: Path) -> None:
+        from hieralign.utils.checkpoint import save_weights
+
+        save_weights(self.target, self.net.state_dict(), self.checkpoint_meta())
+
+
 def build_tiny_checkpoint(out: str | Path, cfg: TinyConfig | None = None) -> Path:
-    """Train and save `out` (.safetensors); returns its path."""
-    from hieralign.models.char import HierCodeWithHiGITA
-    from hieralign.models.char.texts import DecompositionTokenizer
-    from hieralign.utils.checkpoint import save_weights
-    from hieralign.utils.seed import seed_everything
+    """Train `out` (.safetensors) with the real engine and registry; returns its path."""
+    from hieralign.train.engine import EngineConfig, fit
 
     cfg = cfg or TinyConfig()
-    seed_everything(cfg.seed)
-    chars = list(dict.fromkeys(cfg.chars))
-    tokenizer = DecompositionTokenizer.build(chars, "J", higita=cfg.higita)
-    model = HierCodeWithHiGITA(micro_config(cfg, tokenizer.vocab_size, tokenizer.codebook_size))
-    glyphs, labels = render_set("".join(chars), cfg.families, cfg.image_size, cfg.margin)
-    images = torch.from_numpy(glyphs).float().div(255)[:, None]
-    texts, text_labels = tokenizer.encode(chars), torch.arange(len(chars))
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=1e-4)
-    gen = torch.Generator().manual_seed(cfg.seed)
-    start = time.monotonic()
-    model.train()
-    for _ in range(cfg.steps):
-        pick = torch.randint(0, len(images), (cfg.batch_size,), generator=gen)
-        loss = model.loss(_augment(images[pick], gen), torch.as_tensor(labels)[pick], texts, text_labels)["total"]
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        if time.monotonic() - start > cfg.max_seconds:
-            break
-    model.eval()
-    meta = {"model": model.config.name, "preset": "micro", "config": model.config.to_dict(),
-            "tokenizer": tokenizer.to_meta(), "train_chars": "".join(chars), "val_chars": "",
-            "protocol": {"split": "tiny", "seen": len(chars)},
-            "preprocessing": {"image_size": cfg.image_size, "margin": cfg.margin, "polarity": "ink=255"},
-            "data": {"families": list(cfg.families), "note": "tiny smoke-test model"},
-            "training": {"steps": cfg.steps, "batch_size": cfg.batch_size, "lr": cfg.lr, "seed": cfg.seed}}
-    save_weights(out, model.state_dict(), meta)
+    task = TinyCharTask(cfg, Path(out))
+    with tempfile.TemporaryDirectory(prefix="hieralign-tiny-run-") as run:
+        # constant LR (final ratio 1, no warm-up), no clipping: a few seconds of plain AdamW
+        fit(task, EngineConfig(out=run, epochs=1, max_steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr,
+                               weight_decay=1e-4, warmup_steps=0, final_lr_ratio=1.0, grad_clip=0.0, seed=cfg.seed,
+                               keep_last=1, max_minutes=cfg.max_seconds / 60, resume_from="none", device="cpu",
+                               log_every=10**6))
+    task.net.eval()
     return Path(out)
 
 
@@ -127,7 +148,9 @@ def _cache_key(cfg: TinyConfig) -> str:
 
     root = Path(hieralign.__file__).parent
     h = hashlib.sha256(repr(cfg).encode())
-    for source in sorted((root / "models" / "char").glob("*.py")) + [Path(__file__)]:
+    sources = sorted((root / "models" / "char").glob("*.py")) + [Path(__file__), root / "train" / "engine.py",
+                                                                 root / "models" / "contrastive.py"]
+    for source in sources:
         h.update(source.read_bytes())
     return h.hexdigest()[:16]
 
@@ -152,19 +175,19 @@ def build_tiny_line_model(root: str | Path, steps: int = 2) -> tuple[Path, Path]
     documents; returns (model dir with its faiss_embeddings, dataset dir). For smoke tests only."""
     from hieralign.lines.synth import bospell_words, discover_tibetan_fonts
     from hieralign.lines.synth_cli import SynthConfig, build_dataset
-    from hieralign.lines.train_cli import parse_args
-    from hieralign.lines.train_loop import run_training
+    from hieralign.train.line_cli import parse_args
+    from hieralign.train.line_clip_task import train_line_clip
 
     root = Path(root)
     data, out = root / "data", root / "model"
     build_dataset(SynthConfig(str(data), num_docs=5, lines_per_doc=3, min_words=2, max_words=3, seed=1),
                   discover_tibetan_fonts(), bospell_words())
-    run_training(parse_args([
+    train_line_clip(*parse_args([
         "--train-mode", "line_clip", "--dataset-dir", str(data), "--train-manifest", str(data / "train.jsonl"),
         "--val-manifest", str(data / "val.jsonl"), "--index-manifest", str(data / "test.jsonl"),
-        "--output-dir", str(out), "--model-name-or-path", "tiny", "--text-encoder-name-or-path", "tiny",
+        "--out", str(out), "--model", "tiny", "--text-encoder-name-or-path", "tiny",
         "--image-height", "32", "--image-width", "128", "--embed-dim", "16", "--batch-size", "4", "--lr", "1e-3",
-        "--warmup-steps", "1", "--max-steps", str(steps), "--checkpoint-every-steps", str(steps),
+        "--warmup-steps", "1", "--max-steps", str(steps), "--checkpoint-every", str(steps),
         "--num-threads", "1"]))
     return out, data
 
