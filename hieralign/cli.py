@@ -38,6 +38,14 @@ def _usage() -> str:
     return "\n".join(lines)
 
 
+def _group_usage(word: str, names: list[str]) -> str:
+    width = max(len(name) for name in names)
+    lines = [f"usage: hieralign {word} <subcommand> [options]", "", "subcommands:"]
+    lines += [f"  {name.ljust(width)}  {COMMANDS[name][1]}" for name in names]
+    lines += ["", f"Run `hieralign {word} <subcommand> --help` for its options."]
+    return "\n".join(lines)
+
+
 def resolve(argv: list[str]) -> tuple[str, list[str]] | None:
     """Return (command name, remaining argv) for the longest matching command."""
     if len(argv) >= 2 and f"{argv[0]} {argv[1]}" in COMMANDS:
@@ -57,9 +65,13 @@ def main(argv: list[str] | None = None) -> int:
 
         print(__version__)
         return 0
+    group = [n for n in COMMANDS if n.startswith(argv[0] + " ")]
+    if group and (len(argv) == 1 or argv[1] in ("-h", "--help", "help")):
+        asked = len(argv) > 1
+        print(_group_usage(argv[0], group), file=sys.stdout if asked else sys.stderr)
+        return 0 if asked else 2
     found = resolve(argv)
     if found is None:
-        group = [n for n in COMMANDS if n.startswith(argv[0] + " ")]
         hint = f" (did you mean: {', '.join(group)}?)" if group else ""
         print(f"hieralign: unknown command {' '.join(argv[:2])!r}{hint}\n\n{_usage()}", file=sys.stderr)
         return 2

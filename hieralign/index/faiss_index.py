@@ -117,7 +117,7 @@ class LineIndex:
         scores, ids = self.indexes[modality].search(np.ascontiguousarray(queries, dtype=np.float32), k)
         results = []
         for row_scores, row_ids in zip(scores, ids):
-            hits = []
+            hits: list[dict] = []
             for score, i in zip(row_scores, row_ids):
                 if i < 0:
                     continue

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import tempfile
 from dataclasses import dataclass, field
+from typing import Any
 from functools import lru_cache
 from pathlib import Path
 
@@ -84,9 +85,9 @@ class TinyCharTask:
         self.chars = list(dict.fromkeys(cfg.chars))
         self.tokenizer = DecompositionTokenizer.build(self.chars, "J", higita=cfg.higita)
         seed_everything(cfg.seed)
-        self.net = create_model("tiny-test", image_size=cfg.image_size, use_higita_enhancement=cfg.higita,
+        net: Any = create_model("tiny-test", image_size=cfg.image_size, use_higita_enhancement=cfg.higita,
                                 ids_vocab_size=self.tokenizer.vocab_size, codebook_size=self.tokenizer.codebook_size)
-        self.model = LossStep(self.net)  # type: ignore[arg-type]
+        self.net, self.model = net, LossStep(net)
         glyphs, labels = render_set("".join(self.chars), cfg.families, cfg.image_size, cfg.margin)
         self.images = torch.from_numpy(glyphs).float().div(255)[:, None]
         self.labels = torch.as_tensor(labels)

@@ -71,10 +71,10 @@ class LossStep(nn.Module):
     def forward(self, images, labels, strokes, ids, codes, text_labels):
         return self.model.loss(images, labels, TextBatch(strokes, ids, codes), text_labels)
 
-    def state_dict(self, *args, **kwargs):  # type: ignore[override]
+    def state_dict(self, *args, **kwargs):
         return self.model.state_dict(*args, **kwargs)
 
-    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):  # type: ignore[override]
+    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
         return self.model.load_state_dict(state_dict, strict=strict, assign=assign)
 
 
@@ -98,7 +98,7 @@ class CharTask:
         self.label_map = np.array([class_of.get(c, -1) for c in self.store.charset], np.int64)
         self.train_labels = self.label_map[np.asarray(self.store.labels)[self.sel.train]]
         self._build_model()
-        self._augmenter = None
+        self._augmenter: Any = None
         self._order: tuple[int, np.ndarray] | None = None
 
     def _build_model(self) -> None:
@@ -109,7 +109,7 @@ class CharTask:
         higita = preset != "standard"  # --use-higita picks balanced; an explicit Hi-GITA preset implies it
         self.tokenizer = DecompositionTokenizer.build(self.plan.train_chars, self.plan.region, higita)
         seed_everything(self.engine.seed)  # the initial weights are a function of the seed
-        net = create_model(preset, use_higita_enhancement=higita, ids_vocab_size=self.tokenizer.vocab_size,
+        net: Any = create_model(preset, use_higita_enhancement=higita, ids_vocab_size=self.tokenizer.vocab_size,
                            codebook_size=self.tokenizer.codebook_size)
         size = net.config.image.image_size
         if size != self.preprocess.image_size:

@@ -60,7 +60,8 @@ class Task(Protocol):
     and `write_checkpoint_artifacts(model, out_dir, name)` (extra files of a checkpoint; names
     starting with `<name>_` are rotated with it)."""
 
-    model: torch.nn.Module  # the module to optimise (the engine prepares it with accelerate)
+    @property
+    def model(self) -> torch.nn.Module: ...  # the module to optimise (the engine prepares it with accelerate)
     selection_metric: str  # key of validate() that keeps `best`; "" = the newest checkpoint is best
 
     def steps_per_epoch(self, world_size: int) -> int: ...
@@ -154,7 +155,9 @@ class _Run:
         budget = self._time_fraction if cfg.schedule_by_time and cfg.max_minutes else None
         self.scheduler = make_scheduler(optimizer, cfg.warmup_steps, self.total_steps, cfg.final_lr_ratio, budget)
         self.model, self.optimizer = acc.prepare(task.model, optimizer)
-        self.global_step, self.history, self.best = 0, [], None
+        self.global_step = 0
+        self.history: list[dict[str, Any]] = []
+        self.best: float | None = None
         self.sums: dict[str, float] = {}
         self.count, self.seconds, self.stopped = 0, 0.0, False
 

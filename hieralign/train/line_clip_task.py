@@ -114,7 +114,7 @@ class LineClipTask:
                                              embed_dim=cfg.embed_dim, dropout=cfg.dropout, loss=cfg.loss))
 
     def encoder(self, model: torch.nn.Module) -> LineEncoder:
-        return LineEncoder(model, self.tokenizer, self.cfg.preprocess(), self.max_length)  # type: ignore[arg-type]
+        return LineEncoder(model, self.tokenizer, self.cfg.preprocess(), self.max_length)  # type: ignore[arg-type]  # the live model is a LineCLIP
 
     # ---------------------------------------------------------------- engine protocol
     def steps_per_epoch(self, world_size: int) -> int:

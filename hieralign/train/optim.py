@@ -24,7 +24,8 @@ NO_DECAY_NAME_PARTS = ("pos", "embed", "logit")  # positional tables, embeddings
 
 def param_groups(model: nn.Module, weight_decay: float) -> list[dict]:
     """[decayed, not decayed] groups for AdamW (see module doc for the rule)."""
-    decay, no_decay = [], []
+    decay: list[nn.Parameter] = []
+    no_decay: list[nn.Parameter] = []
     for name, param in model.named_parameters():
         if not param.requires_grad:
             continue

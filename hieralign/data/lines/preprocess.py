@@ -80,7 +80,7 @@ def fit_canvas(ink: np.ndarray, height: int, width: int) -> np.ndarray:
     """Scale to `height` keeping aspect (squeeze if wider than `width`), pad right with paper (0)."""
     h, w = ink.shape
     new_w = max(1, min(width, round(w * height / max(h, 1))))
-    scaled = Image.fromarray(ink.astype(np.float32), mode="F").resize((new_w, height), Image.BILINEAR)
+    scaled = Image.fromarray(ink.astype(np.float32), mode="F").resize((new_w, height), Image.Resampling.BILINEAR)
     canvas = np.zeros((height, width), dtype=np.uint8)
     canvas[:, :new_w] = np.clip(np.asarray(scaled), 0, 255).round().astype(np.uint8)
     return canvas

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -56,7 +57,7 @@ class ConvStem(nn.Sequential):
 
     @property
     def weight(self) -> torch.Tensor:
-        return self[-1].weight
+        return self[-1].weight  # type: ignore[return-value]  # the last layer is a Conv2d
 
 
 def conv_stem(channels: list[int], in_channels: int, hidden: int, patch: int) -> ConvStem:
@@ -72,7 +73,7 @@ def conv_stem(channels: list[int], in_channels: int, hidden: int, patch: int) ->
     return ConvStem(*layers)
 
 
-def _install_stem(model: nn.Module) -> nn.Module:
+def _install_stem(model: Any) -> nn.Module:
     cfg = model.config
     if getattr(cfg, "conv_stem", None):
         model.embeddings.patch_embeddings.projection = conv_stem(
@@ -153,13 +154,15 @@ class LineCLIP(nn.Module):
     def __init__(self, config: LineCLIPConfig):
         super().__init__()
         self.config = config
-        self.image_tower = build_vision_tower(config.vision, config.dropout)
-        mask_token = getattr(self.image_tower.embeddings, "mask_token", None)
+        # Hugging Face towers: typed Any, their attributes come from their own configs
+        image_tower: Any = build_vision_tower(config.vision, config.dropout)
+        text_tower: Any = build_text_tower(config.text, config.dropout)
+        self.image_tower, self.text_tower = image_tower, text_tower
+        mask_token = getattr(image_tower.embeddings, "mask_token", None)
         if mask_token is not None:  # only used for masked-image pretraining; DDP rejects gradient-less params
             mask_token.requires_grad_(False)
-        self.text_tower = build_text_tower(config.text, config.dropout)
-        self.image_projection = nn.Linear(self.image_tower.config.hidden_size, config.embed_dim, bias=False)
-        self.text_projection = nn.Linear(self.text_tower.config.d_model, config.embed_dim, bias=False)
+        self.image_projection = nn.Linear(image_tower.config.hidden_size, config.embed_dim, bias=False)
+        self.text_projection = nn.Linear(text_tower.config.d_model, config.embed_dim, bias=False)
         siglip = config.loss == "siglip"
         self.logit_scale = nn.Parameter(torch.tensor(math.log(10.0 if siglip else config.init_logit_scale)))
         # Only SigLIP has a bias; creating it otherwise would leave a DDP parameter without gradient.
