@@ -16,7 +16,9 @@ demo: setup
 
 lint: setup
 	$(VENV)/bin/ruff check hieralign tests benchmarks
+	$(VENV)/bin/mypy
 
+# lint includes the type check (mypy on the library, config in pyproject.toml)
 test: setup lint
 	$(PY) -m pytest -q
 

@@ -25,10 +25,10 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from hieralign.lines.data import text_group_id  # noqa: E402
-from hieralign.lines.eval_cli import evaluate_manifest, format_results  # noqa: E402
-from hieralign.lines.manifest import read_manifest  # noqa: E402
-from hieralign.lines.metrics import positive_ranks, summarize_ranks  # noqa: E402
+from hieralign.data.lines.batches import text_group_id  # noqa: E402
+from hieralign.data.lines.manifest import read_manifest  # noqa: E402
+from hieralign.eval.line_eval import evaluate_manifest, format_results  # noqa: E402
+from hieralign.eval.retrieval import positive_ranks, summarize_ranks  # noqa: E402
 from hieralign.utils.progress import progress  # noqa: E402
 
 

@@ -24,9 +24,9 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from hieralign.lines.artifacts import LineEncoder  # noqa: E402
-from hieralign.lines.data import load_lines, make_batch  # noqa: E402
-from hieralign.lines.manifest import read_manifest  # noqa: E402
+from hieralign.data.lines.batches import load_lines, make_batch  # noqa: E402
+from hieralign.data.lines.manifest import read_manifest  # noqa: E402
+from hieralign.models.line.artifacts import LineEncoder  # noqa: E402
 
 
 def embedding_speed(encoder: LineEncoder, lines, threads: int, batch: int = 64, repeats: int = 2) -> dict:
@@ -49,8 +49,8 @@ def embedding_speed(encoder: LineEncoder, lines, threads: int, batch: int = 64, 
 
 
 def training_speed(encoder: LineEncoder, lines, threads: int, batch: int = 32, steps: int = 8) -> dict:
-    from hieralign.lines.loss import contrastive_loss
-    from hieralign.lines.model import LineCLIP
+    from hieralign.models.line.clip import LineCLIP
+    from hieralign.train.line_clip_task import line_clip_losses
 
     torch.set_num_threads(threads)
     config = encoder.model.config
@@ -61,8 +61,7 @@ def training_speed(encoder: LineEncoder, lines, threads: int, batch: int = 32, s
         b = make_batch(lines, np.arange(step * batch, (step + 1) * batch) % len(lines), encoder.tokenizer,
                        encoder.text_max_length)
         t = time.perf_counter()
-        out = model(b["pixel_values"], b["input_ids"], b["attention_mask"])
-        contrastive_loss(out, b["group_ids"], config.loss).backward()
+        line_clip_losses(model, b, config.loss)["total"].backward()
         optimizer.step()
         optimizer.zero_grad()
         if step >= 2:  # first steps warm up allocators
@@ -85,7 +84,7 @@ def clustered_vectors(n: int, dim: int, seed: int) -> np.ndarray:
 def faiss_bench(n: int, kinds: list[str], dim: int = 256, queries: int = 200, seed: int = 0) -> list[dict]:
     import faiss
 
-    from hieralign.lines.index import _new_index
+    from hieralign.index.faiss_index import _new_index
 
     faiss.omp_set_num_threads(1)
     data = clustered_vectors(n, dim, seed)

@@ -4,7 +4,7 @@ and the server must answer the next good request.
     python benchmarks/serve_bad_input.py                 # starts a server with a tiny model
     python benchmarks/serve_bad_input.py --url http://127.0.0.1:8000 --token T
 
-The catalogue is `hieralign.serve.badinput.cases` (the unit test runs the same list).
+The catalogue is `hieralign.testing.badinput.cases` (the unit test runs the same list).
 Writes docs/benchmarks/serve_bad_input.json.
 """
 
@@ -23,7 +23,7 @@ from serve_common import machine, require_loopback, server  # noqa: E402
 def run_cases(url: str, token: str | None) -> dict:
     import httpx
 
-    from hieralign.serve import badinput
+    from hieralign.testing import badinput
 
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     with httpx.Client(base_url=url, timeout=120, headers=headers) as client:

@@ -39,7 +39,7 @@ def server_process(model: str | None, extra: list[str] = (), startup_s: float = 
     import httpx
 
     if model is None:
-        from hieralign.serve.tiny import cached_tiny_checkpoint
+        from hieralign.testing.tiny import cached_tiny_checkpoint
 
         print("using the tiny smoke-test checkpoint (no --model given) ...", file=sys.stderr)
         model = str(cached_tiny_checkpoint())

@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     from hieralign.export.runtime import OnnxCharRecognizer
     from hieralign.knowledge.charsets import charset
     from hieralign.models.char.recognizer import CharRecognizer
-    from hieralign.serve.tiny import render_set
+    from hieralign.testing.tiny import render_set
 
     pool = charset("etl9g")
     picks = np.random.default_rng(0).choice(len(pool), min(args.chars, len(pool)), replace=False)

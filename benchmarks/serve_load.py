@@ -28,7 +28,7 @@ def payloads(count: int = 32) -> list[bytes]:
     from PIL import Image
 
     from hieralign.knowledge.charsets import charset
-    from hieralign.serve.tiny import render_set
+    from hieralign.testing.tiny import render_set
 
     glyphs, _ = render_set("".join(charset("etl9g")[71:71 + count // 2]), ("IPAGothic", "IPAMincho"))
     out = []
@@ -86,11 +86,11 @@ def prepare_model(args: argparse.Namespace) -> tuple[str | None, list[str]]:
     extra = args.server_args.split()
     model = args.model
     if model is None and args.preset:
-        from hieralign.serve.tiny import build_untrained_checkpoint
+        from hieralign.testing.tiny import build_untrained_checkpoint
 
         model = str(build_untrained_checkpoint(Path(tempfile.mkdtemp()) / f"{args.preset}.safetensors", args.preset))
     if model is None:
-        from hieralign.serve.tiny import cached_tiny_checkpoint
+        from hieralign.testing.tiny import cached_tiny_checkpoint
 
         model = str(cached_tiny_checkpoint())
         extra += ["--candidates", "model"]

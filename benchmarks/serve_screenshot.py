@@ -2,7 +2,7 @@
 
     python benchmarks/serve_screenshot.py [--model CKPT_OR_EXPORT] [--line-model DIR --index DIR --line-root DIR]
 
-Without models it uses the tiny smoke-test models (hieralign.serve.tiny): the page is real, the
+Without models it uses the tiny smoke-test models (hieralign.testing.tiny): the page is real, the
 answers are those of a 16-class toy, so use trained models for a representative picture.
 """
 
@@ -21,7 +21,7 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
 
 def services(args):
     from hieralign.serve.backends import CharService, LineService
-    from hieralign.serve.tiny import build_tiny_line_model, cached_tiny_checkpoint
+    from hieralign.testing.tiny import build_tiny_line_model, cached_tiny_checkpoint
 
     if args.model:
         char = CharService.load(args.model, candidates=args.candidates)
@@ -39,7 +39,7 @@ def glyph_png(ch: str) -> bytes:
     """`ch` drawn by a training font, dark on white with a border, like a photographed sample."""
     from PIL import Image
 
-    from hieralign.serve.tiny import render_set
+    from hieralign.testing.tiny import render_set
 
     glyphs, _ = render_set(ch, ("IPAMincho",), 96, 12)
     buf = io.BytesIO()
@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     from hieralign.serve.app import create_app
     from hieralign.serve.config import ServeConfig
-    from hieralign.serve.live import LiveServer
+    from hieralign.testing.live import LiveServer
 
     char, line = services(args)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

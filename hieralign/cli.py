@@ -18,13 +18,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "data import": ("hieralign.data.import_cli", "convert ETL9G/ETL8G/CASIA/seed-npz data to a glyph store"),
     "data lines": ("hieralign.lines.synth_cli", "synthesise a line-image dataset with JSONL manifests"),
     "train char": ("hieralign.train.char_cli", "train HierCode / Hi-GITA on a glyph store"),
-    "train line": ("hieralign.lines.train_cli", "train the line-CLIP dual encoder"),
-    "train-text-hierarchy-vit": ("hieralign.lines.train_cli", "seed-compatible alias of `train line`"),
+    "train line": ("hieralign.train.line_cli", "train the line-CLIP dual encoder"),
+    "train-text-hierarchy-vit": ("hieralign.train.line_cli", "seed-compatible alias of `train line`"),
     "eval char": ("hieralign.eval.char_cli", "zero-shot / closed-set character evaluation"),
-    "eval line": ("hieralign.lines.eval_cli", "line retrieval evaluation (R@k, MRR)"),
+    "eval line": ("hieralign.eval.line_cli", "line retrieval evaluation (R@k, MRR)"),
     "recognize": ("hieralign.recognize", "recognise character images (top-k with decompositions)"),
-    "search": ("hieralign.lines.search_cli", "search lines by text or image"),
-    "index": ("hieralign.lines.index_cli", "build / add to / inspect an embedding index"),
+    "search": ("hieralign.index.search_cli", "search lines by text or image"),
+    "index": ("hieralign.index.cli", "build / add to / inspect an embedding index"),
     "export": ("hieralign.export.cli", "export towers to ONNX (optionally INT8)"),
     "serve": ("hieralign.serve.cli", "HTTP API + workbench page"),
 }
@@ -35,6 +35,14 @@ def _usage() -> str:
     lines = ["usage: hieralign <command> [options]", "", "commands:"]
     lines += [f"  {name.ljust(width)}  {text}" for name, (_, text) in COMMANDS.items()]
     lines += ["", "Run `hieralign <command> --help` for a command's options."]
+    return "\n".join(lines)
+
+
+def _group_usage(word: str, names: list[str]) -> str:
+    width = max(len(name) for name in names)
+    lines = [f"usage: hieralign {word} <subcommand> [options]", "", "subcommands:"]
+    lines += [f"  {name.ljust(width)}  {COMMANDS[name][1]}" for name in names]
+    lines += ["", f"Run `hieralign {word} <subcommand> --help` for its options."]
     return "\n".join(lines)
 
 
@@ -57,9 +65,13 @@ def main(argv: list[str] | None = None) -> int:
 
         print(__version__)
         return 0
+    group = [n for n in COMMANDS if n.startswith(argv[0] + " ")]
+    if group and (len(argv) == 1 or argv[1] in ("-h", "--help", "help")):
+        asked = len(argv) > 1
+        print(_group_usage(argv[0], group), file=sys.stdout if asked else sys.stderr)
+        return 0 if asked else 2
     found = resolve(argv)
     if found is None:
-        group = [n for n in COMMANDS if n.startswith(argv[0] + " ")]
         hint = f" (did you mean: {', '.join(group)}?)" if group else ""
         print(f"hieralign: unknown command {' '.join(argv[:2])!r}{hint}\n\n{_usage()}", file=sys.stderr)
         return 2

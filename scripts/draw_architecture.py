@@ -22,7 +22,7 @@ BOXES = {
     "bo": (0.02, 0.06, "bospell words +\nTibetan fonts (raqm)", "#dbeafe"),
     "know": (0.27, 0.74, "hieralign.knowledge\ncharsets · protocols\nvocab · HierCode codes", "#fef3c7"),
     "store": (0.27, 0.36, "hieralign.data\nrender · handwriting\nGlyphStore (memmap)", "#fef3c7"),
-    "lines": (0.27, 0.06, "hieralign.lines\nsynth · JSONL manifests\npreprocess", "#fef3c7"),
+    "lines": (0.27, 0.06, "hieralign.data.lines\nsynth · JSONL manifests\npreprocess", "#fef3c7"),
     "char": (0.52, 0.56, "HierCode / Hi-GITA\nimage tower ↔ text tower\nmulti-level contrastive", "#dcfce7"),
     "clip": (0.52, 0.10, "line-CLIP\nDINOv2 ↔ ByT5\nInfoNCE / SigLIP", "#dcfce7"),
     "cand": (0.76, 0.72, "candidate matrix\n(any IDS chars, 88k)", "#fce7f3"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import os
 
 import pytest
@@ -43,7 +44,7 @@ def tiny_store(tmp_path_factory, tiny_chars):
 @pytest.fixture(scope="session")
 def tiny_checkpoint():
     """A real Hi-GITA checkpoint, trained for seconds on 16 kanji rendered from IPA fonts."""
-    from hieralign.serve.tiny import cached_tiny_checkpoint
+    from hieralign.testing.tiny import cached_tiny_checkpoint
 
     return cached_tiny_checkpoint()
 
@@ -62,8 +63,41 @@ def export_dir(tiny_checkpoint, tmp_path_factory):
 def line_model_dir(tmp_path_factory):
     """A tiny line-CLIP (DINOv2 + ByT5 'tiny' configs, 2 steps) on 5 synthetic Tibetan documents."""
     from hieralign.lines.synth import discover_tibetan_fonts
-    from hieralign.serve.tiny import build_tiny_line_model
+    from hieralign.testing.tiny import build_tiny_line_model
 
     if not discover_tibetan_fonts():
         pytest.skip("no Tibetan font installed (fonts-tibetan-machine)")
     return build_tiny_line_model(tmp_path_factory.mktemp("line"))
+
+
+# -- line fixtures: tiny rendered datasets (Tibetan when a font is installed) --
+
+
+@pytest.fixture(scope="session")
+def latin_font() -> str:
+    found = sorted(glob.glob("/usr/share/fonts/**/DejaVuSans.ttf", recursive=True))
+    if not found:
+        pytest.skip("DejaVu Sans not installed (fonts-dejavu-core)")
+    return found[0]
+
+
+@pytest.fixture(scope="session")
+def tibetan_fonts():
+    from hieralign.lines.synth import discover_tibetan_fonts
+
+    fonts = discover_tibetan_fonts()
+    if not fonts:
+        pytest.skip("no Tibetan font installed: run scripts/setup.sh (installs fonts-tibetan-machine)")
+    return fonts
+
+
+@pytest.fixture(scope="session")
+def tiny_dataset(tmp_path_factory, tibetan_fonts):
+    """12 documents x 4 lines of synthetic Tibetan, with train/val/test manifests."""
+    from hieralign.lines.synth import bospell_words
+    from hieralign.lines.synth_cli import SynthConfig, build_dataset
+
+    out = tmp_path_factory.mktemp("lines")
+    cfg = SynthConfig(str(out), num_docs=12, lines_per_doc=4, min_words=2, max_words=4, seed=3)
+    build_dataset(cfg, tibetan_fonts, bospell_words())
+    return out

@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     for r in rows:
         star = "yes" if r["default_train"] else ""
         print(f"{r['family'].ljust(width)}  {r['role']:<10} {star:<7}  {r['coverage']:>10.2%}  {len(r['faces'])}")
-    counts = defaultdict(int)
+    counts: defaultdict[str, int] = defaultdict(int)
     for r in rows:
         counts[r["role"]] += 1
     print(f"\n{len(rows)} families: " + ", ".join(f"{n} {role}" for role, n in sorted(counts.items())))

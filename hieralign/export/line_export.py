@@ -7,7 +7,7 @@ EXPORT_DIR/
   export.json                 format, config, preprocessing canvas, text max length, tokenizer rule, parity
 
 The canvas width is fixed: the model was trained on one deterministic canvas per line (see
-hieralign.lines.preprocess), so an embedding never depends on its batch. The batch axis is
+hieralign.data.lines.preprocess), so an embedding never depends on its batch. The batch axis is
 dynamic; the token axis is text_max_length (T5's attention does not export with a symbolic length).
 """
 
@@ -57,8 +57,8 @@ def is_line_model_dir(path: str | Path) -> bool:
 
 def export_line(model_dir: str, out: str, int8: bool = False) -> dict[str, Any]:
     """Export both towers of a line-CLIP directory; returns the manifest written to export.json."""
-    from hieralign.lines.artifacts import LineEncoder
-    from hieralign.lines.data import tokenize
+    from hieralign.data.lines.batches import tokenize
+    from hieralign.models.line.artifacts import LineEncoder
 
     enc = LineEncoder.from_dir(model_dir)
     out_dir = Path(out)
@@ -88,7 +88,7 @@ def export_line(model_dir: str, out: str, int8: bool = False) -> dict[str, Any]:
 
 def line_parity(enc: Any, out_dir: Path) -> dict[str, float]:
     """Max |ONNX - torch| for random canvases and a few texts, at batch 1 and 3."""
-    from hieralign.lines.data import tokenize
+    from hieralign.data.lines.batches import tokenize
 
     rng = np.random.default_rng(0)
     canvases = rng.integers(0, 256, size=(3, enc.preprocess.height, enc.preprocess.width)).astype(np.uint8)

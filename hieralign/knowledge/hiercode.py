@@ -56,7 +56,7 @@ class HierCodebook:
     _index: dict[tuple[str, str], int] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
-        self._index = {tuple(e): i for i, e in enumerate(self.entries)}
+        self._index = {(e[0], e[1]): i for i, e in enumerate(self.entries)}
 
     @classmethod
     def build(cls, chars: Iterable[str], region: str = "J", max_depth: int = 3,

@@ -37,7 +37,7 @@ def kanjivg_dir() -> Path:
 
 def parse_kanjivg_svg(text: str, source: str, samples_per_curve: int = 8) -> list[tuple[str, np.ndarray]]:
     """Strokes of one KanjiVG file as (type, float32 path in [0,1]²), sorted by stroke number."""
-    found = []
+    found: list[tuple[int, str, np.ndarray]] = []
     for match in _PATH_TAG.finditer(text):
         attrs = dict(_ATTR.findall(match.group(1)))
         if "d" not in attrs:

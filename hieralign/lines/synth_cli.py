@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from hieralign.lines.manifest import LineRecord, normalize_text, write_manifest
+from hieralign.data.lines.manifest import LineRecord, normalize_text, write_manifest
 from hieralign.lines.synth import (
     FontFace,
     WordSampler,

@@ -2,8 +2,8 @@
 
 Public API: `ServeConfig` (hieralign.serve.config), `create_app(cfg, char=None, line=None)`
 (hieralign.serve.app), `CharService` / `LineService` (hieralign.serve.backends), `MicroBatcher`
-(hieralign.serve.batching), `LiveServer` (hieralign.serve.live, uvicorn in a thread), the
-bad-input catalogue (hieralign.serve.badinput), tiny smoke-test models (hieralign.serve.tiny).
+(hieralign.serve.batching). Test support (a live loopback server, the bad-input catalogue,
+tiny smoke-test models) lives in `hieralign.testing`.
 CLI: `hieralign serve`. Docs: docs/API.md.
 """
 

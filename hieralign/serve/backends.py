@@ -110,7 +110,7 @@ class LineService:
     def load(cls, model_dir: str, index_dir: str | None = None, line_root: str | None = None) -> LineService:
         """Relative image paths resolve against `line_root` (the --dataset-dir the index was built
         from), else the working directory, the index dir and the model dir, in that order."""
-        from hieralign.lines.search import LineSearcher
+        from hieralign.index.search import LineSearcher
 
         roots = [line_root] if line_root else [Path.cwd(), *(d for d in (index_dir, model_dir) if d)]
         return cls(LineSearcher.from_dir(model_dir, index_dir=index_dir), roots)

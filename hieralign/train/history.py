@@ -1,4 +1,4 @@
-"""Per-epoch training history: history.json, and curves.png when matplotlib is installed."""
+"""Training history (one record per validation/checkpoint point): history.json, and curves.png when matplotlib is installed."""
 
 from __future__ import annotations
 
@@ -28,10 +28,10 @@ def plot_history(path: Path, history: list[dict[str, Any]]) -> None:
         ax_loss.plot(epochs, [h.get(key) for h in history], marker="o", label=key[5:])
     ax_loss.set(xlabel="epoch", ylabel="training loss", title="loss components")
     ax_loss.legend()
-    for key in ("val_top1", "val_top5"):
+    for key in ("val_top1", "val_top5", "val_i2t_r1", "val_t2i_r1"):
         if any(key in h for h in history):
             ax_acc.plot(epochs, [h.get(key) for h in history], marker="o", label=key)
-    ax_acc.set(xlabel="epoch", ylabel="accuracy", ylim=(0, 1), title="zero-shot validation (held-out seen classes)")
+    ax_acc.set(xlabel="epoch", ylabel="accuracy", ylim=(0, 1), title="validation (no augmentation)")
     if ax_acc.lines:
         ax_acc.legend()
     fig.tight_layout()

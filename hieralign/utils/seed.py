@@ -17,7 +17,7 @@ def seed_everything(seed: int) -> None:
 
 def rng_state() -> dict[str, Any]:
     """All RNG states as weights_only-loadable values."""
-    np_state = np.random.get_state()
+    np_state: Any = np.random.get_state()
     return {
         "python": list(random.getstate()[1]) + [random.getstate()[2] or 0],
         "python_version": random.getstate()[0],

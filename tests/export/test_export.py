@@ -9,7 +9,7 @@ import torch
 from hieralign.export.onnx_io import read_metadata, session
 from hieralign.export.runtime import OnnxCharRecognizer
 from hieralign.models.char.recognizer import CharRecognizer
-from hieralign.serve.tiny import render_set
+from hieralign.testing.tiny import render_set
 
 FAMILIES = ("IPAGothic", "IPAMincho")
 

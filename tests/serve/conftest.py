@@ -1,6 +1,6 @@
 import pytest
 
-from hieralign.serve.live import LiveServer
+from hieralign.testing.live import LiveServer
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ import pytest
 from hieralign.models.char.recognizer import CharRecognizer
 from hieralign.serve.app import create_app
 from hieralign.serve.config import ServeConfig
-from hieralign.serve.tiny import render_set
+from hieralign.testing.tiny import render_set
 
 
 def _png(glyph: np.ndarray, dark_on_light: bool = True) -> bytes:

@@ -3,7 +3,7 @@
 import httpx
 import pytest
 
-from hieralign.serve import badinput
+from hieralign.testing import badinput
 
 
 def test_every_bad_input_is_a_4xx_and_the_next_good_request_works(live_char_server):

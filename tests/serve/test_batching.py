@@ -2,8 +2,8 @@ import asyncio
 
 import httpx
 
-from hieralign.serve import badinput
 from hieralign.serve.batching import MicroBatcher
+from hieralign.testing import badinput
 
 
 def test_concurrent_requests_share_one_call_and_get_their_own_rows():

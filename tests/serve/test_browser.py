@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from hieralign.serve.live import LiveServer
+from hieralign.testing.live import LiveServer
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

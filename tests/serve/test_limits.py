@@ -3,8 +3,8 @@ import io
 import pytest
 from PIL import Image
 
-from hieralign.serve import badinput
 from hieralign.serve.limits import ImageLimits, InputError, open_image
+from hieralign.testing import badinput
 
 LIMITS = ImageLimits(max_pixels=4_000_000, max_side=4096)
 

@@ -5,10 +5,10 @@ import httpx
 import pytest
 from PIL import Image
 
-from hieralign.serve import badinput
 from hieralign.serve.app import create_app
 from hieralign.serve.config import ServeConfig
-from hieralign.serve.live import LiveServer
+from hieralign.testing import badinput
+from hieralign.testing.live import LiveServer
 
 
 @pytest.fixture(scope="module")

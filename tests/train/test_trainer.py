@@ -89,3 +89,27 @@ def test_sigkill_and_resume_gives_the_same_weights_as_an_uninterrupted_run(tiny_
     assert a.keys() == b.keys()
     for key in a:
         assert torch.equal(a[key], b[key]), key
+
+
+def test_store_and_model_size_mismatch_is_one_line_and_exit_2_before_any_step(tmp_path, tiny_chars, capsys):
+    from hieralign.cli import main as cli_main
+    from hieralign.data.store import GlyphStoreWriter
+
+    seen, _ = tiny_chars
+    rng = np.random.default_rng(0)
+    with GlyphStoreWriter(tmp_path / "s48", seen, size=48) as writer:
+        writer.append(rng.integers(0, 255, (len(seen), 48, 48), dtype=np.uint8), seen, style="printed", source="x")
+    for model in (["--preset", "standard"], ["--use-higita", "--preset", "lite"]):
+        code = cli_main(["train", "char", "--data", str(tmp_path / "s48"), "--out", str(tmp_path / "run"),
+                         "--seen", "500", "--val-classes", "0", "--batch-size", "4", *model])
+        err = capsys.readouterr().err.strip()
+        assert code == 2 and len(err.splitlines()) == 1 and "48 px" in err and "64 px" in err, err
+        assert not list((tmp_path / "run").glob("*.safetensors"))
+
+
+def test_checkpoint_records_the_store_preprocessing(tiny_store, tmp_path):
+    out = tmp_path / "run"
+    assert char_cli.main(train_args(tiny_store, out, "--epochs", "1")) == 0
+    _, meta = load_weights(out / "best.safetensors")
+    assert meta["preprocessing"]["image_size"] == 64 and meta["preprocessing"]["margin"] == 4
+    assert meta["preprocessing"]["ink_threshold"] == 32 and meta["preprocessing"]["polarity"] == "ink=255"

@@ -1,65 +1,16 @@
 """Losses: multi-positive InfoNCE at character level and late-interaction (max-sim) token losses.
 
-Positives are decided by class label, not by position, so two images of one class in a batch,
-or one class's text appearing on two ranks, are both positives, never each other's negatives.
-Under `torch.distributed` every rank gathers the features *with gradient*
-(`torch.distributed.nn.functional.all_gather`) and computes the loss over the full global matrix,
-so the loss value equals the single-process loss on the concatenated batch.
+Gathering across ranks and InfoNCE come from the one contrastive core (`models/contrastive.py`):
+positives are decided by class label, and the loss is computed over the global batch.
 """
 
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from hieralign.models.char.config import LossConfig
-
-
-def distributed_world() -> int:
-    import torch.distributed as dist
-
-    return dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
-
-
-def gather_with_grad(x: torch.Tensor, pad_dim: int | None = None, pad_value: float = 0) -> torch.Tensor:
-    """Concatenate `x` from all ranks along dim 0, keeping the autograd graph.
-
-    `pad_dim` pads that dimension to the largest size on any rank first (token sequences differ
-    in length between ranks; all_gather needs equal shapes).
-    """
-    if distributed_world() == 1:
-        return x
-    import torch.distributed as dist
-    import torch.distributed.nn.functional as dist_fn
-
-    if pad_dim is not None:
-        size = torch.tensor([x.shape[pad_dim]], device=x.device)
-        sizes = [torch.zeros_like(size) for _ in range(dist.get_world_size())]
-        dist.all_gather(sizes, size)
-        missing = int(max(s.item() for s in sizes)) - x.shape[pad_dim]
-        if missing:
-            pad = [0, 0] * (x.dim() - 1 - pad_dim) + [0, missing]
-            x = F.pad(x, pad, value=pad_value)
-    return torch.cat(dist_fn.all_gather(x), dim=0)
-
-
-def multi_positive_nce(logits: torch.Tensor, positives: torch.Tensor) -> torch.Tensor:
-    """Mean over rows with >= 1 positive of -log(sum_pos softmax(row))."""
-    has_pos = positives.any(dim=1)
-    if not bool(has_pos.any()):
-        return logits.sum() * 0.0
-    # Drop rows without a positive before the -inf masking: their logsumexp would be -inf and
-    # its backward NaN, even when multiplied by zero.
-    logits, positives = logits[has_pos], positives[has_pos]
-    log_all = torch.logsumexp(logits, dim=1)
-    log_pos = torch.logsumexp(logits.masked_fill(~positives, float("-inf")), dim=1)
-    return (log_all - log_pos).mean()
-
-
-def symmetric_nce(logits: torch.Tensor, image_labels: torch.Tensor, text_labels: torch.Tensor) -> torch.Tensor:
-    positives = image_labels[:, None] == text_labels[None, :]
-    return 0.5 * (multi_positive_nce(logits, positives) + multi_positive_nce(logits.t(), positives.t()))
+from hieralign.models.contrastive import gather_with_grad, multi_positive_nce, symmetric_nce
 
 
 def late_interaction(image_tokens: torch.Tensor, text_tokens: torch.Tensor, text_pad: torch.Tensor) -> torch.Tensor:

@@ -1,0 +1,1 @@
+"""Line data: JSONL manifests, deterministic line preprocessing, in-memory line sets and batches."""

@@ -1,0 +1,1 @@
+"""Line index and search: FAISS indexes over line embeddings (both modalities) with provenance."""

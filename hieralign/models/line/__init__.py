@@ -1,0 +1,1 @@
+"""Line models: line-CLIP (dual encoder) and its saved artefacts."""
