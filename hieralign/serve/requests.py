@@ -11,7 +11,7 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from fastapi import Request
 from PIL import Image
@@ -190,7 +190,7 @@ def decode_glyphs(uploads: list[Upload], limits: ImageLimits) -> list[Image.Imag
         if img.mode == "RGBA":
             img = Image.alpha_composite(Image.new("RGBA", img.size, (255, 255, 255, 255)), img)
         gray = img.convert("L")
-        lo, hi = gray.getextrema()
+        lo, hi = cast("tuple[int, int]", gray.getextrema())  # one band ('L'): (min, max)
         if hi - lo < INK_CONTRAST:
             raise InputError(400, f"{up.name}: no ink found ({gray.size[0]}x{gray.size[1]} image, grey levels "
                                   f"{lo}..{hi}); send a picture of one character, dark on light or light on dark")

@@ -14,7 +14,7 @@ from PIL import Image
 
 from hieralign.serve.app import create_app
 from hieralign.serve.config import ServeConfig
-from hieralign.serve.live import LiveServer
+from hieralign.testing.live import LiveServer
 
 # Measured on the shared 2-core dev machine (2026-12-02): +295 and +375 MB RSS peak in two runs. The ceiling
 # is what the limits allow: 32 M pixels in flight, one byte each once grey, plus PNG decoders and

@@ -51,8 +51,8 @@ def read_gnt(path: str | os.PathLike, skip_bad: bool = False, report: ReadReport
         ch = gb_to_char(tag)
         ink = 255 - np.frombuffer(data, np.uint8, width * height, offset + HEADER.size).reshape(height, width)
         problem = f"undecodable GB code 0x{tag.hex().upper()}" if ch is None else ink_problem(ink)
-        if problem is not None:
-            report.bad(name, offset, problem, skip_bad)
+        if problem is not None or ch is None:
+            report.bad(name, offset, problem or "undecodable", skip_bad)
         else:
             yield GlyphRecord(ink, ch, source, offset)
         offset += size

@@ -120,7 +120,7 @@ def read_etl_chunks(path: str | os.PathLike, fmt: EtlFormat | str = ETL9G, chunk
             problems = [p or ink_problem(img) for p, img in zip(_record_problems(records, chars, codes, fmt), images)]
             good = np.array([p is None for p in problems], bool)
             for i in np.flatnonzero(~good):
-                report.bad(name, int(offsets[i]), problems[i], skip_bad)
+                report.bad(name, int(offsets[i]), str(problems[i]), skip_bad)
             if len(good) and good.any():
                 yield images[good], [c for c, ok in zip(chars, good) if ok], offsets[good]
     if size % RECORD_SIZE:
