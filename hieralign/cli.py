@@ -16,7 +16,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "data build": ("hieralign.data.build", "render a glyph dataset (printed fonts + handwriting)"),
     "data fonts": ("hieralign.data.fonts_cli", "list discovered font families and their role"),
     "data import": ("hieralign.data.import_cli", "convert ETL9G/ETL8G/CASIA/seed-npz data to a glyph store"),
-    "data lines": ("hieralign.lines.synth_cli", "synthesise a line-image dataset with JSONL manifests"),
+    "data lines": ("hieralign.data.lines.synth_cli", "synthesise a line-image dataset with JSONL manifests"),
     "train char": ("hieralign.train.char_cli", "train HierCode / Hi-GITA on a glyph store"),
     "train line": ("hieralign.lines.train_cli", "train the line-CLIP dual encoder"),
     "train-text-hierarchy-vit": ("hieralign.lines.train_cli", "seed-compatible alias of `train line`"),

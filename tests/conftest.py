@@ -61,7 +61,7 @@ def export_dir(tiny_checkpoint, tmp_path_factory):
 @pytest.fixture(scope="session")
 def line_model_dir(tmp_path_factory):
     """A tiny line-CLIP (DINOv2 + ByT5 'tiny' configs, 2 steps) on 5 synthetic Tibetan documents."""
-    from hieralign.lines.synth import discover_tibetan_fonts
+    from hieralign.data.lines.synth import discover_tibetan_fonts
     from hieralign.serve.tiny import build_tiny_line_model
 
     if not discover_tibetan_fonts():

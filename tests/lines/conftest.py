@@ -6,7 +6,7 @@ import glob
 
 import pytest
 
-from hieralign.lines.synth import discover_tibetan_fonts
+from hieralign.data.lines.synth import discover_tibetan_fonts
 
 
 @pytest.fixture(scope="session")
@@ -28,10 +28,10 @@ def tibetan_fonts():
 @pytest.fixture(scope="session")
 def tiny_dataset(tmp_path_factory, tibetan_fonts):
     """12 documents x 4 lines of synthetic Tibetan, with train/val/test manifests."""
-    from hieralign.lines.synth import bospell_words
-    from hieralign.lines.synth_cli import SynthConfig, build_dataset
+    from hieralign.data.lines.synth_cli import SynthConfig, build_dataset
+    from hieralign.data.lines.text import bospell_words
 
     out = tmp_path_factory.mktemp("lines")
-    cfg = SynthConfig(str(out), num_docs=12, lines_per_doc=4, min_words=2, max_words=4, seed=3)
+    cfg = SynthConfig(str(out), num_docs=12, lines_per_doc=4, min_words=2, max_words=4, seed=3, test_docs_per_face=0)
     build_dataset(cfg, tibetan_fonts, bospell_words())
     return out

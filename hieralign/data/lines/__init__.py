@@ -1,0 +1,1 @@
+"""Synthetic line data: text sources, rendering with real Tibetan faces, scan-like damage."""
