@@ -1,0 +1,1 @@
+"""Line models: the CTC line recogniser (`ctc`) and, beside it, the line dual encoder."""
