@@ -67,9 +67,15 @@ class LineCTCTask:
             charset=build_charset(self.train.texts), height=cfg.height, lstm_hidden=cfg.lstm_hidden,
             horizontal_stride=cfg.horizontal_stride))
         self.targets = [self.model.charset.encode(t) for t in self.train.texts]
+        self._order_cache: tuple[int, list[np.ndarray]] = (-1, [])
 
     # -- data --
     def _epoch_batches(self, epoch: int) -> list[np.ndarray]:
+        if self._order_cache[0] != epoch:  # one permutation per epoch, not per step
+            self._order_cache = (epoch, self._plan_epoch(epoch))
+        return self._order_cache[1]
+
+    def _plan_epoch(self, epoch: int) -> list[np.ndarray]:
         rng = np.random.default_rng([self.cfg.seed, epoch])
         order = rng.permutation(len(self.train))
         pool = self.cfg.batch_size * self.cfg.pool_batches
