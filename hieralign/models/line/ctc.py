@@ -18,14 +18,18 @@ hub id.
 from __future__ import annotations
 
 import hashlib
+import os
 import unicodedata
 from dataclasses import dataclass, field
 
 import torch
 from huggingface_hub import PyTorchModelHubMixin
+from safetensors.torch import load_model
 from torch import nn
 
 BLANK = 0  # CTC blank index; real units start at 1
+_HUB_ARGS = ("revision", "cache_dir", "force_download", "local_files_only", "token", "map_location", "strict", "proxies",
+             "resume_download")
 
 
 @dataclass
@@ -135,6 +139,17 @@ class LineRecognizer(nn.Module, PyTorchModelHubMixin, library_name="hieralign", 
         out, _ = self.lstm(packed)
         out, _ = nn.utils.rnn.pad_packed_sequence(out, total_length=t)
         return self.head(self.dropout(out)).log_softmax(-1), lengths
+
+    @classmethod
+    def _from_pretrained(cls, *, model_id: str, **kwargs):
+        """Local folders load strictly (every weight must match) and quietly; hub ids go through
+        the mixin (which prints to stdout for local folders and defaults to strict=False)."""
+        if not os.path.isdir(model_id):
+            return super()._from_pretrained(model_id=model_id, **{**kwargs, "strict": True})
+        model_kwargs = {k: v for k, v in kwargs.items() if k not in _HUB_ARGS}
+        model = cls(**model_kwargs)
+        load_model(model, os.path.join(model_id, "model.safetensors"), strict=True, device=kwargs.get("map_location", "cpu"))
+        return model
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())
