@@ -1,0 +1,1 @@
+"""Search indexes over lines: transcriptions (n-grams + CTC rerank) and embeddings."""
