@@ -32,9 +32,9 @@ MAX_QUERY_NGRAMS = 16  # rarest n-grams of a query that vote in the first stage
 
 def _ngram_hashes(codes: np.ndarray, n: int = NGRAM) -> np.ndarray:
     """Rolling hash of every n-gram of a code-point array (int64; collisions are harmless votes)."""
-    if len(codes) < n:
-        return np.asarray([hash(tuple(codes.tolist())) & 0x7FFFFFFFFFFF], dtype=np.int64) if len(codes) else \
-            np.zeros(0, np.int64)
+    n = min(n, len(codes))  # a line shorter than n is one n-gram of its own length
+    if n == 0:
+        return np.zeros(0, np.int64)
     h = np.zeros(len(codes) - n + 1, dtype=np.int64)
     for j in range(n):
         h = h * 1_000_003 + codes[j: len(codes) - n + 1 + j]
@@ -68,6 +68,8 @@ class TranscriptIndex:
     def candidates(self, query: str, limit: int = 200) -> np.ndarray:
         """Lines sharing the most (rare) n-grams with the query, best first."""
         q = np.unique(_ngram_hashes(np.frombuffer(normalize_text(query).encode("utf-32-le"), np.uint32).astype(np.int64)))
+        if not len(self.keys) or not len(q):
+            return np.zeros(0, dtype=np.int64)
         pos = np.searchsorted(self.keys, q)
         pos = pos[(pos < len(self.keys)) & (self.keys[np.minimum(pos, len(self.keys) - 1)] == q)]
         if not len(pos):
@@ -160,3 +162,18 @@ class HybridSearcher:
         scores = ctc_log_likelihood(log_probs, lengths, [query] * len(first), self.charset)
         order = torch.argsort(scores, descending=True, stable=True)[:k]
         return [(first[int(j)], float(scores[j])) for j in order]
+
+
+def index_arrays(model, arrays: list[np.ndarray], keep: int = 4, max_batch: int = 32
+                 ) -> tuple[list[str], HybridSearcher]:
+    """Transcribe (greedy) every height-normalised line once and build the hybrid searcher."""
+    from hieralign.models.line.ctc_decode import greedy_decode
+    from hieralign.models.line.ctc_infer import iter_outputs
+
+    texts: list[str] = [""] * len(arrays)
+    outputs: list[torch.Tensor] = [torch.zeros(0)] * len(arrays)
+    for idx, log_probs, lengths in iter_outputs(model.eval(), arrays, max_batch):
+        for b, (i, (text, _)) in enumerate(zip(idx, greedy_decode(log_probs, lengths, model.charset))):
+            texts[i], outputs[i] = text, log_probs[: int(lengths[b]), b].clone()
+    index = TranscriptIndex.build(texts)
+    return texts, HybridSearcher(index, PrunedOutputs.from_log_probs(outputs, keep), model.charset)

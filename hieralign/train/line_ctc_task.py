@@ -60,8 +60,9 @@ class LineCTCTask:
         cache = Path(cfg.cache_dir or data / "cache")
         self.train = cached_line_store(self.train_manifest, cache, cfg.height)
         check_training_store(self.train)
-        self.val = cached_line_store(self.val_manifest, cache, cfg.height, cfg.val_limit) \
-            if self.val_manifest.is_file() else None
+        # no (or an empty) val manifest = no validation; the engine then keeps the newest checkpoint
+        has_val = self.val_manifest.is_file() and self.val_manifest.stat().st_size > 0
+        self.val = cached_line_store(self.val_manifest, cache, cfg.height, cfg.val_limit) if has_val else None
         torch.manual_seed(cfg.seed)
         self.model = LineRecognizer(LineRecognizerConfig(
             charset=build_charset(self.train.texts), height=cfg.height, lstm_hidden=cfg.lstm_hidden,

@@ -98,11 +98,41 @@ def _pools(stride: int) -> list[tuple[int, int]]:
     return [(2, h) for h in horizontal] + [(1, 1)]
 
 
+def reverse_within(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """Reverse each sequence of a (T, B, C) batch inside its own length; padding stays at the end."""
+    t = torch.arange(x.shape[0], device=x.device)[:, None]
+    n = lengths.to(x.device)[None, :]
+    idx = torch.where(t < n, n - 1 - t, t)
+    return x.gather(0, idx[:, :, None].expand_as(x))
+
+
+class MaskedBiLSTM(nn.Module):
+    """A stacked BiLSTM over right-padded sequences without packing: the backward direction
+    runs on each sequence reversed within its length, so padding never reaches a valid frame.
+    (Packed sequences give the same result, but their backward pass is ~7x slower on CPU.)"""
+
+    def __init__(self, input_size: int, hidden: int, layers: int, dropout: float):
+        super().__init__()
+        sizes = [input_size] + [2 * hidden] * (layers - 1)
+        self.forward_layers = nn.ModuleList(nn.LSTM(s, hidden) for s in sizes)
+        self.backward_layers = nn.ModuleList(nn.LSTM(s, hidden) for s in sizes)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        for i, (fwd, bwd) in enumerate(zip(self.forward_layers, self.backward_layers)):
+            if i:
+                x = self.dropout(x)
+            ahead, _ = fwd(x)
+            behind, _ = bwd(reverse_within(x, lengths))
+            x = torch.cat([ahead, reverse_within(behind, lengths)], dim=-1)
+        return x
+
+
 class LineRecognizer(nn.Module, PyTorchModelHubMixin, library_name="hieralign", tags=["ocr", "ctc", "tibetan"]):
     """(B, 1, H, W) ink images + widths -> (T, B, units) CTC log-probabilities + frame lengths.
 
-    Padded columns are zeroed after every block and the BiLSTM runs on packed sequences, so an
-    image's output does not depend on the other images of its batch."""
+    Padded columns are zeroed after every block and the BiLSTM's backward direction starts at
+    each line's own end, so an image's output does not depend on the other images of its batch."""
 
     def __init__(self, config: LineRecognizerConfig | dict):
         super().__init__()
@@ -116,8 +146,7 @@ class LineRecognizer(nn.Module, PyTorchModelHubMixin, library_name="hieralign", 
         self.widths = [p[1] for p in pools]
         feat = config.channels[-1] * (config.height // 16)
         self.dropout = nn.Dropout(config.dropout)
-        self.lstm = nn.LSTM(feat, config.lstm_hidden, num_layers=config.lstm_layers, bidirectional=True,
-                            dropout=config.dropout if config.lstm_layers > 1 else 0.0)
+        self.lstm = MaskedBiLSTM(feat, config.lstm_hidden, config.lstm_layers, config.dropout)
         self.head = nn.Linear(2 * config.lstm_hidden, len(self.charset))
 
     def frame_lengths(self, widths: torch.Tensor) -> torch.Tensor:
@@ -135,9 +164,7 @@ class LineRecognizer(nn.Module, PyTorchModelHubMixin, library_name="hieralign", 
             x = x * keep[:, None, None, :].to(x.dtype)  # padding stays blank paper for the next conv
         b, c, h, t = x.shape
         seq = self.dropout(x.permute(3, 0, 1, 2).reshape(t, b, c * h))
-        packed = nn.utils.rnn.pack_padded_sequence(seq, lengths.clamp(min=1).cpu(), enforce_sorted=False)
-        out, _ = self.lstm(packed)
-        out, _ = nn.utils.rnn.pad_packed_sequence(out, total_length=t)
+        out = self.lstm(seq, lengths)
         return self.head(self.dropout(out)).log_softmax(-1), lengths
 
     @classmethod
