@@ -2,7 +2,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup bench-setup demo test lint bench clean
+.PHONY: setup bench-setup demo test lint bench clean line-ocr-model
 
 setup:
 	bash scripts/setup.sh
@@ -24,6 +24,10 @@ test: setup lint
 
 bench: bench-setup
 	$(PY) benchmarks/run_all.py
+
+# Train + measure the shipped CTC line recogniser (~60 min on 2 cores; step budget in the script).
+line-ocr-model: setup
+	PY=$(PY) bash scripts/train_line_ocr.sh
 
 clean:
 	rm -rf runs .pytest_cache .ruff_cache

@@ -3,7 +3,7 @@
 Image convention (docs/DEVELOPING.md): a numpy array is *ink intensity* (uint8, 0 = paper,
 255 = ink), like every glyph and line array in hieralign. Peers want dark ink on light paper,
 so arrays are inverted here. A `PIL.Image` is taken as a natural picture (dark on light, e.g.
-a scan or a synthesised line from `hieralign.lines.synth`) and only converted to grayscale.
+a scan or a synthesised line from `hieralign.data.lines.synth`) and only converted to grayscale.
 """
 
 from __future__ import annotations

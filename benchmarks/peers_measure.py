@@ -6,7 +6,7 @@
 Glyphs: `--glyphs` JIS level-1 kanji drawn by IPA Gothic (a training family) through
 `hieralign.data.render.render_glyph` (the framing every benchmark uses), and GB2312 level-1
 hanzi drawn by WenQuanYi Micro Hei for chi_sim. Lines: bospell words rendered by
-`hieralign.lines.synth.render_line` (raqm) in two uchen faces and one dbu-med (cursive) face.
+`hieralign.data.lines.synth.render_line` (raqm) in two uchen faces and one dbu-med (cursive) face.
 Times are per item, one at a time, warm-up excluded: wall seconds and CPU seconds (this process
 plus child processes, so the CLI's process start counts); the load average is recorded
 because the machine is shared. Writes docs/benchmarks/peers.json and prints a markdown table.
@@ -117,7 +117,8 @@ def measure_glyphs(cfg: MeasureConfig) -> list[dict]:
 
 
 def measure_lines(cfg: MeasureConfig) -> list[dict]:
-    from hieralign.lines.synth import bospell_words, render_line
+    from hieralign.data.lines.synth import render_line
+    from hieralign.data.lines.text import bospell_words
 
     rng = random.Random(cfg.seed)
     words = bospell_words()
@@ -144,7 +145,7 @@ def measure_lines(cfg: MeasureConfig) -> list[dict]:
 
 
 def measure_matching(cfg: MeasureConfig) -> dict:
-    from hieralign.lines.synth import bospell_words
+    from hieralign.data.lines.text import bospell_words
 
     rng = random.Random(cfg.seed + 1)
     words = bospell_words()

@@ -43,7 +43,8 @@ def sweep_glyphs(n: int, seed: int) -> list[dict]:
 
 
 def sweep_lines(n: int, seed: int) -> list[dict]:
-    from hieralign.lines.synth import bospell_words, render_line
+    from hieralign.data.lines.synth import render_line
+    from hieralign.data.lines.text import bospell_words
 
     rng = random.Random(seed)
     words = bospell_words()

@@ -73,9 +73,27 @@ def _line_steps(work: str, out: str, quick: bool) -> list[Step]:
         Step("line", ["benchmarks/line_retrieval.py", "--model", model, "--dataset-dir", data, "--out", out,
                       "--ocr-cache", f"{work}/tesseract_bod_test_cache.json", *(["--limit", "40"] if quick else [])],
              programs=("tesseract",)),
+        *_line_ocr_steps(work, out, data, quick),
         Step("line", ["benchmarks/line_speed.py", "--model", model, "--dataset-dir", data, "--out", out,
                       *(["--lines", "32", "--threads", "1", "--faiss-sizes", "10000", "--faiss-kinds", "flat,ivf"]
                         if quick else [])], modules=("faiss",)),
+    ]
+
+
+def _line_ocr_steps(work: str, out: str, data: str, quick: bool) -> list[Step]:
+    """The CTC line recogniser: a 20-step model on the quick data, or the shipped model."""
+    if not quick:
+        model = "hieralign/assets/models/line-ocr"
+        return [Step("line", ["benchmarks/line_ocr.py", "--model", model, "--work", "runs/bench-line-ocr",
+                              "--index-scale", "1000000", "--out", f"{out}/line_ocr.json"],
+                     paths=(f"{model}/config.json",), note="CER per style/face, hybrid R@k, Tesseract, 1M first stage")]
+    model = f"{work}/line_ocr"
+    return [
+        Step("line", ["-m", "hieralign.cli", "train", "line-ocr", "--data", data, "--out", model, "--max-steps", "20",
+                      "--batch-size", "8", "--num-threads", "1"], skip_if=f"{model}/config.json",
+             note="a 20-step CTC recogniser (pipeline check, not accuracy)"),
+        Step("line", ["benchmarks/line_ocr.py", "--model", model, "--data", f"{data}/test.jsonl", "--limit", "40",
+                      "--index-scale", "10000", "--out", f"{out}/line_ocr.json"]),
     ]
 
 

@@ -76,3 +76,22 @@ def line_root(model: Path) -> Path | None:
 def sample_images() -> list[Path]:
     """Sample glyph images shipped with the package (file names start with the true character)."""
     return sorted(SAMPLES.glob("*.png"))
+
+
+# -- the CTC line recogniser (transcription) --
+SHIPPED_LINE_OCR_MODEL = ASSETS / "models" / "line-ocr"
+LINE_OCR_MODEL_ENV = "HIERALIGN_LINE_OCR_MODEL"
+
+
+def line_ocr_model(explicit: str | None = None) -> Path:
+    """The line-OCR model folder: `explicit`, $HIERALIGN_LINE_OCR_MODEL, or the shipped one."""
+    if explicit:
+        if not Path(explicit).exists():
+            raise FileNotFoundError(f"line-OCR model not found: {explicit}")
+        return Path(explicit)
+    shipped = SHIPPED_LINE_OCR_MODEL if (SHIPPED_LINE_OCR_MODEL / "config.json").exists() else None
+    found = _first_existing(os.environ.get(LINE_OCR_MODEL_ENV), shipped)
+    if found is None:
+        raise FileNotFoundError("no line-OCR model given and none shipped: pass --model (a folder from "
+                                "`hieralign train line-ocr`, or `make line-ocr-model`) or set $HIERALIGN_LINE_OCR_MODEL")
+    return found

@@ -62,7 +62,7 @@ def export_dir(tiny_checkpoint, tmp_path_factory):
 @pytest.fixture(scope="session")
 def line_model_dir(tmp_path_factory):
     """A tiny line-CLIP (DINOv2 + ByT5 'tiny' configs, 2 steps) on 5 synthetic Tibetan documents."""
-    from hieralign.lines.synth import discover_tibetan_fonts
+    from hieralign.data.lines.synth import discover_tibetan_fonts
     from hieralign.testing.tiny import build_tiny_line_model
 
     if not discover_tibetan_fonts():
@@ -83,7 +83,7 @@ def latin_font() -> str:
 
 @pytest.fixture(scope="session")
 def tibetan_fonts():
-    from hieralign.lines.synth import discover_tibetan_fonts
+    from hieralign.data.lines.synth import discover_tibetan_fonts
 
     fonts = discover_tibetan_fonts()
     if not fonts:
@@ -94,10 +94,10 @@ def tibetan_fonts():
 @pytest.fixture(scope="session")
 def tiny_dataset(tmp_path_factory, tibetan_fonts):
     """12 documents x 4 lines of synthetic Tibetan, with train/val/test manifests."""
-    from hieralign.lines.synth import bospell_words
-    from hieralign.lines.synth_cli import SynthConfig, build_dataset
+    from hieralign.data.lines.synth_cli import SynthConfig, build_dataset
+    from hieralign.data.lines.text import bospell_words
 
     out = tmp_path_factory.mktemp("lines")
-    cfg = SynthConfig(str(out), num_docs=12, lines_per_doc=4, min_words=2, max_words=4, seed=3)
+    cfg = SynthConfig(str(out), num_docs=12, lines_per_doc=4, min_words=2, max_words=4, seed=3, test_docs_per_face=0)
     build_dataset(cfg, tibetan_fonts, bospell_words())
     return out

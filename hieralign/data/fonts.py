@@ -387,3 +387,92 @@ def default_training_faces(chars: Sequence[str], min_coverage: float = 0.95) -> 
     training family when none of the defaults is installed."""
     found = training_faces(chars, min_coverage, families=DEFAULT_TRAIN_FAMILIES)
     return found or training_faces(chars, min_coverage)
+
+
+# ---------------------------------------------------------------------------------------------
+# Tibetan faces (DESIGN §4 "Tibetan test-only faces"). Kept apart from the CJK family rules:
+# Tibetan faces are matched by file name (several Monlam files declare odd family names), carry
+# a writing style (print = dbu-can, cursive = dbu-med), and are never checked for CJK coverage.
+# ---------------------------------------------------------------------------------------------
+
+# (regex on the file stem, lowercased with spaces/'-'/'_' removed; canonical face; style; role).
+# First match wins, so the test-only Monlam faces come before any broader Monlam pattern.
+TIBETAN_FACE_RULES: list[tuple[str, str, str, str]] = [
+    (r"notoseriftibetan", "Noto Serif Tibetan", "print", ROLE_TEST_ONLY),
+    (r"monlamunichouk", "Monlam Uni Chouk", "cursive", ROLE_TEST_ONLY),
+    (r"monlamunichoukmatik", "Monlam Uni ChoukMatik", "cursive", ROLE_TEST_ONLY),
+    (r"monlamunitiktong", "Monlam Uni TikTong", "cursive", ROLE_TEST_ONLY),
+    (r"tibetanmachineuni", "Tibetan Machine Uni", "print", ROLE_TRAIN),
+    (r"ddcuchen", "DDC Uchen", "print", ROLE_TRAIN),
+    (r"jomolhari", "Jomolhari", "print", ROLE_TRAIN),
+    (r"monlamuniouchan\d*", "Monlam Uni OuChan", "print", ROLE_TRAIN),
+    (r"monlamunisansserif", "Monlam Uni Sans Serif", "print", ROLE_TRAIN),
+    (r"monlamunidutsa\d*", "Monlam Uni Dutsa", "cursive", ROLE_TRAIN),
+    (r"monlamunipaytsik", "Monlam Uni PayTsik", "cursive", ROLE_TRAIN),
+    (r"monlamunitikrang", "Monlam Uni Tikrang", "cursive", ROLE_TRAIN),
+    (r"(fonts)?sambhotatsugring", "Sambhota Tsugring", "cursive", ROLE_TRAIN),
+    (r"tibetansambhotayigchung", "Sambhota Yigchung", "cursive", ROLE_TRAIN),
+]
+TIBETAN_FONT_SUFFIXES = (".ttf", ".otf")
+
+
+@dataclass(frozen=True)
+class TibetanFace:
+    """One Tibetan font file, its writing style and its protocol role."""
+
+    path: str  # font file
+    style: str  # print (dbu-can) | cursive (dbu-med) | whatever --font PATH:STYLE said
+    family: str = ""  # canonical face name ("Monlam Uni Chouk"); the file stem when unknown
+    role: str = ROLE_TRAIN  # train | test-only (never rendered into a training split)
+
+    @property
+    def name(self) -> str:
+        return Path(self.path).stem
+
+
+_WEIGHT_SUFFIX = re.compile(r"(\[.*\]|variablefont.*|(extra|semi)?(bold|light)|regular|medium|thin|black)$")
+
+
+def _tibetan_key(path: str | os.PathLike) -> str:
+    """File stem, lowercased, separators and a trailing weight ("-Regular", "[wght]") removed."""
+    return _WEIGHT_SUFFIX.sub("", re.sub(r"[\s_\-]+", "", Path(path).stem.lower()))
+
+
+def tibetan_face_info(path: str | os.PathLike) -> tuple[str, str, str] | None:
+    """(canonical face, style, role) of a known Tibetan font file, else None."""
+    key = _tibetan_key(path)
+    for pattern, family, style, role in TIBETAN_FACE_RULES:
+        if re.fullmatch(pattern, key):
+            return family, style, role
+    return None
+
+
+def tibetan_face(path: str | os.PathLike, style: str = "") -> TibetanFace:
+    """The registry entry for a font file; unknown files are training faces of `style` (or print).
+    An explicit style never changes the role: a test-only file stays test-only."""
+    info = tibetan_face_info(path)
+    if info is None:
+        return TibetanFace(str(path), style or "print", Path(path).stem, ROLE_TRAIN)
+    return TibetanFace(str(path), style or info[1], info[0], info[2])
+
+
+def discover_tibetan_faces(dirs: Sequence[str] = FONT_DIRS, role: str | None = None) -> list[TibetanFace]:
+    """Installed Tibetan faces known to the registry (optionally only one role), sorted by path."""
+    found: dict[str, TibetanFace] = {}
+    for root in dirs:
+        base = Path(root).expanduser()
+        if not base.is_dir():
+            continue
+        for path in sorted(p for p in base.rglob("*") if p.suffix.lower() in TIBETAN_FONT_SUFFIXES):
+            if tibetan_face_info(path) is not None:
+                found.setdefault(os.path.realpath(path), tibetan_face(os.path.realpath(path)))
+    faces = sorted(found.values(), key=lambda f: f.path)
+    return [f for f in faces if role is None or f.role == role]
+
+
+def check_tibetan_training_faces(faces: Iterable[TibetanFace | str]) -> None:
+    """Raise ValueError if any face is test-only (DESIGN §4): call before rendering or training."""
+    bad = sorted({(f if isinstance(f, TibetanFace) else tibetan_face(f)).family for f in faces
+                  if (f if isinstance(f, TibetanFace) else tibetan_face(f)).role == ROLE_TEST_ONLY})
+    if bad:
+        raise ValueError(f"test-only Tibetan faces cannot be used for training: {', '.join(bad)} (DESIGN §4)")

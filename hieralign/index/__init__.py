@@ -1,1 +1,2 @@
-"""Line index and search: FAISS indexes over line embeddings (both modalities) with provenance."""
+"""Line indexes and search: transcriptions (n-grams + CTC rerank) and FAISS embeddings (both
+modalities) with provenance."""

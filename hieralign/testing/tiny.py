@@ -174,14 +174,16 @@ def cached_tiny_checkpoint(higita: bool = True) -> Path:
 def build_tiny_line_model(root: str | Path, steps: int = 2) -> tuple[Path, Path]:
     """A tiny line-CLIP ('tiny' DINOv2 + ByT5 configs) trained `steps` steps on 5 synthetic Tibetan
     documents; returns (model dir with its faiss_embeddings, dataset dir). For smoke tests only."""
-    from hieralign.lines.synth import bospell_words, discover_tibetan_fonts
-    from hieralign.lines.synth_cli import SynthConfig, build_dataset
+    from hieralign.data.lines.synth import discover_tibetan_fonts
+    from hieralign.data.lines.synth_cli import SynthConfig, build_dataset
+    from hieralign.data.lines.text import bospell_words
     from hieralign.train.line_cli import parse_args
     from hieralign.train.line_clip_task import train_line_clip
 
     root = Path(root)
     data, out = root / "data", root / "model"
-    build_dataset(SynthConfig(str(data), num_docs=5, lines_per_doc=3, min_words=2, max_words=3, seed=1),
+    build_dataset(SynthConfig(str(data), num_docs=5, lines_per_doc=3, min_words=2, max_words=3, seed=1,
+                              test_docs_per_face=0),
                   discover_tibetan_fonts(), bospell_words())
     train_line_clip(*parse_args([
         "--train-mode", "line_clip", "--dataset-dir", str(data), "--train-manifest", str(data / "train.jsonl"),

@@ -57,8 +57,9 @@ class EngineConfig:
 class Task(Protocol):
     """What `fit` trains. Optional members (with defaults in the engine): `sample_unit` (str, for
     the rate's name), `check_resume(meta)` (raise ValueError when a checkpoint is not this run's)
-    and `write_checkpoint_artifacts(model, out_dir, name)` (extra files of a checkpoint; names
-    starting with `<name>_` are rotated with it)."""
+    `write_checkpoint_artifacts(model, out_dir, name)` (extra files of a checkpoint; names
+    starting with `<name>_` are rotated with it) and `selection_mode` ("max", the default, or
+    "min" for error rates such as CER)."""
 
     @property
     def model(self) -> torch.nn.Module: ...  # the module to optimise (the engine prepares it with accelerate)
@@ -316,7 +317,8 @@ class _Run:
         if not metric or metric not in record:
             return True  # no validation: the newest checkpoint is the best one there is
         value = float(record[metric])
-        if self.best is None or value > self.best:
+        lower_is_better = getattr(self.task, "selection_mode", "max") == "min"
+        if self.best is None or (value < self.best if lower_is_better else value > self.best):
             self.best = value
             return True
         return False

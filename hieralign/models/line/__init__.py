@@ -1,1 +1,1 @@
-"""Line models: line-CLIP (dual encoder) and its saved artefacts."""
+"""Line models: the CTC line recogniser (`ctc`) and line-CLIP (dual encoder) with its saved artefacts."""

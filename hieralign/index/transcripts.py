@@ -1,0 +1,179 @@
+"""Hybrid text->line retrieval: a transcription index (character n-grams, then edit distance)
+as the fast first stage, reranked by the exact CTC log-likelihood of the query under each
+candidate line.
+
+Each line is transcribed once at index time. Next to its transcript the index keeps the line's
+CTC output pruned to the top-`keep` units per frame (fp16 log-probs + uint8 unit ids, memory
+mapped), so the rerank reads K small arrays instead of running the recogniser again: at K=50
+recomputing costs a forward pass over 50 full line images (about a second on 2 CPU cores),
+reading the pruned outputs and one batched `ctc_loss` costs milliseconds (docs/LINE_OCR.md).
+Units outside a frame's top-`keep` get the frame's floor value (the smallest kept log-prob
+minus a margin), which only matters for queries the line does not contain anyway.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from rapidfuzz import fuzz, process
+
+from hieralign.data.lines.manifest import normalize_text
+from hieralign.models.line.ctc import Charset
+from hieralign.models.line.ctc_decode import ctc_log_likelihood
+
+NGRAM = 3
+MAX_QUERY_NGRAMS = 16  # rarest n-grams of a query that vote in the first stage
+
+
+def _ngram_hashes(codes: np.ndarray, n: int = NGRAM) -> np.ndarray:
+    """Rolling hash of every n-gram of a code-point array (int64; collisions are harmless votes)."""
+    n = min(n, len(codes))  # a line shorter than n is one n-gram of its own length
+    if n == 0:
+        return np.zeros(0, np.int64)
+    h = np.zeros(len(codes) - n + 1, dtype=np.int64)
+    for j in range(n):
+        h = h * 1_000_003 + codes[j: len(codes) - n + 1 + j]
+    return h
+
+
+@dataclass
+class TranscriptIndex:
+    """Transcripts + an inverted index from n-gram hash to the lines holding it (CSR arrays)."""
+
+    texts: list[str]  # normalised transcript per line
+    keys: np.ndarray  # sorted unique n-gram hashes
+    starts: np.ndarray  # postings of keys[i] = lines[starts[i]:starts[i+1]]
+    lines: np.ndarray  # int32 line ids, grouped by key
+
+    @classmethod
+    def build(cls, texts: list[str]) -> TranscriptIndex:
+        texts = [normalize_text(t) for t in texts]
+        hashes, owners = [], []
+        for i, text in enumerate(texts):
+            h = np.unique(_ngram_hashes(np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)))
+            hashes.append(h)
+            owners.append(np.full(len(h), i, dtype=np.int32))
+        flat = np.concatenate(hashes) if hashes else np.zeros(0, np.int64)
+        who = np.concatenate(owners) if owners else np.zeros(0, np.int32)
+        order = np.argsort(flat, kind="stable")
+        flat, who = flat[order], who[order]
+        keys, starts = np.unique(flat, return_index=True)
+        return cls(texts, keys, np.append(starts, len(flat)).astype(np.int64), who)
+
+    def candidates(self, query: str, limit: int = 200) -> np.ndarray:
+        """Lines sharing the most (rare) n-grams with the query, best first."""
+        q = np.unique(_ngram_hashes(np.frombuffer(normalize_text(query).encode("utf-32-le"), np.uint32).astype(np.int64)))
+        if not len(self.keys) or not len(q):
+            return np.zeros(0, dtype=np.int64)
+        pos = np.searchsorted(self.keys, q)
+        pos = pos[(pos < len(self.keys)) & (self.keys[np.minimum(pos, len(self.keys) - 1)] == q)]
+        if not len(pos):
+            return np.zeros(0, dtype=np.int64)
+        df = self.starts[pos + 1] - self.starts[pos]
+        pos = pos[np.argsort(df, kind="stable")[:MAX_QUERY_NGRAMS]]  # rare n-grams carry the signal
+        hits = np.concatenate([self.lines[self.starts[p]: self.starts[p + 1]] for p in pos])
+        lines, votes = np.unique(hits, return_counts=True)
+        top = np.argsort(-votes, kind="stable")[:limit]
+        return lines[top].astype(np.int64)
+
+    def search(self, query: str, k: int = 50, pool: int = 200) -> list[tuple[int, float]]:
+        """(line, similarity 0-100) of the k transcripts closest to the query (n-gram pool, then
+        rapidfuzz's partial ratio, so a phrase finds the line that contains it)."""
+        pool_ids = self.candidates(query, pool)
+        choices = {int(i): self.texts[int(i)] for i in pool_ids}
+        found = process.extract(normalize_text(query), choices, scorer=fuzz.partial_ratio, limit=k)
+        return [(int(key), float(score)) for _, score, key in found]
+
+    def save(self, folder: str | os.PathLike) -> None:
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        np.savez(folder / "ngrams.npz", keys=self.keys, starts=self.starts, lines=self.lines)
+        (folder / "transcripts.jsonl").write_text("".join(json.dumps({"text": t}, ensure_ascii=False) + "\n"
+                                                          for t in self.texts), encoding="utf-8")
+
+    @classmethod
+    def load(cls, folder: str | os.PathLike) -> TranscriptIndex:
+        folder = Path(folder)
+        z = np.load(folder / "ngrams.npz")
+        texts = [json.loads(x)["text"] for x in (folder / "transcripts.jsonl").read_text(encoding="utf-8").splitlines()]
+        return cls(texts, z["keys"], z["starts"], z["lines"])
+
+
+class PrunedOutputs:
+    """Per-line CTC outputs kept as the top-`keep` units per frame (written once, read by slice)."""
+
+    def __init__(self, ids: np.ndarray, values: np.ndarray, offsets: np.ndarray, lengths: np.ndarray, vocab: int):
+        self.ids, self.values, self.offsets, self.lengths, self.vocab = ids, values, offsets, lengths, vocab
+
+    @classmethod
+    def from_log_probs(cls, outputs: list[torch.Tensor], keep: int = 4) -> PrunedOutputs:
+        """`outputs` = one (T_i, V) log-prob tensor per line, in line order."""
+        vocab = int(outputs[0].shape[-1]) if outputs else 1
+        ids, values = [], []
+        for lp in outputs:
+            v, i = lp.float().topk(min(keep, vocab), dim=-1)
+            ids.append(i.to(torch.uint8).numpy())
+            values.append(v.to(torch.float16).numpy())
+        lengths = np.asarray([len(x) for x in ids], dtype=np.int64)
+        offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+        k = min(keep, vocab)
+        return cls(np.concatenate(ids) if ids else np.zeros((0, k), np.uint8),
+                   np.concatenate(values) if values else np.zeros((0, k), np.float16), offsets, lengths, vocab)
+
+    def dense(self, lines: list[int], margin: float = 3.0) -> tuple[torch.Tensor, torch.Tensor]:
+        """(T_max, len(lines), V) log-probs rebuilt from the kept units, and frame lengths."""
+        lengths = torch.tensor([int(self.lengths[i]) for i in lines], dtype=torch.long)
+        out = torch.empty(int(lengths.max()), len(lines), self.vocab)
+        for b, i in enumerate(lines):
+            s, n = int(self.offsets[i]), int(self.lengths[i])
+            vals = torch.from_numpy(self.values[s:s + n].astype(np.float32))
+            out[:n, b] = (vals[:, -1:] - margin).expand(n, self.vocab)
+            out[:n, b].scatter_(1, torch.from_numpy(self.ids[s:s + n].astype(np.int64)), vals)
+            out[n:, b] = 0.0
+        return out.log_softmax(-1), lengths
+
+    def save(self, folder: str | os.PathLike) -> None:
+        np.savez(Path(folder) / "ctc_outputs.npz", ids=self.ids, values=self.values, offsets=self.offsets,
+                 lengths=self.lengths, vocab=np.asarray(self.vocab))
+
+    @classmethod
+    def load(cls, folder: str | os.PathLike) -> PrunedOutputs:
+        z = np.load(Path(folder) / "ctc_outputs.npz")
+        return cls(z["ids"], z["values"], z["offsets"], z["lengths"], int(z["vocab"]))
+
+
+class HybridSearcher:
+    """text -> lines: transcription first stage, CTC-likelihood rerank of the top `rerank`."""
+
+    def __init__(self, index: TranscriptIndex, outputs: PrunedOutputs, charset: Charset):
+        self.index, self.outputs, self.charset = index, outputs, charset
+
+    def search(self, query: str, k: int = 10, rerank: int = 50) -> list[tuple[int, float]]:
+        """(line, log P(query | line)) best first; lines outside the first stage are not returned."""
+        first = [i for i, _ in self.index.search(query, rerank)]
+        if not first or not self.charset.encode(query):
+            return [(i, float("-inf")) for i in first[:k]]
+        log_probs, lengths = self.outputs.dense(first)
+        scores = ctc_log_likelihood(log_probs, lengths, [query] * len(first), self.charset)
+        order = torch.argsort(scores, descending=True, stable=True)[:k]
+        return [(first[int(j)], float(scores[j])) for j in order]
+
+
+def index_arrays(model, arrays: list[np.ndarray], keep: int = 4, max_batch: int = 32
+                 ) -> tuple[list[str], HybridSearcher]:
+    """Transcribe (greedy) every height-normalised line once and build the hybrid searcher."""
+    from hieralign.models.line.ctc_decode import greedy_decode
+    from hieralign.models.line.ctc_infer import iter_outputs
+
+    texts: list[str] = [""] * len(arrays)
+    outputs: list[torch.Tensor] = [torch.zeros(0)] * len(arrays)
+    for idx, log_probs, lengths in iter_outputs(model.eval(), arrays, max_batch):
+        for b, (i, (text, _)) in enumerate(zip(idx, greedy_decode(log_probs, lengths, model.charset))):
+            texts[i], outputs[i] = text, log_probs[: int(lengths[b]), b].clone()
+    index = TranscriptIndex.build(texts)
+    return texts, HybridSearcher(index, PrunedOutputs.from_log_probs(outputs, keep), model.charset)

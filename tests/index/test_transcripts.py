@@ -1,0 +1,54 @@
+import random
+
+import torch
+
+from hieralign.data.lines.text import bospell_words
+from hieralign.index.transcripts import HybridSearcher, PrunedOutputs, TranscriptIndex
+from hieralign.models.line.ctc import BLANK, Charset, build_charset
+from hieralign.models.line.ctc_decode import ctc_log_likelihood
+
+
+def _texts(n=300, seed=0):
+    sampler, rng = bospell_words(0.3), random.Random(seed)
+    return [sampler.line(rng, 2, 8) for _ in range(n)]
+
+
+def test_first_stage_finds_lines_and_phrases_and_survives_a_round_trip(tmp_path):
+    texts = _texts()
+    index = TranscriptIndex.build(texts)
+    assert all(index.search(t, 5)[0][0] == i or texts[index.search(t, 5)[0][0]] == texts[i]
+               for i, t in enumerate(texts[:50]))
+    phrase = texts[7][3:25]
+    assert 7 in [i for i, _ in index.search(phrase, 10)]
+    index.save(tmp_path)
+    again = TranscriptIndex.load(tmp_path)
+    assert again.texts == index.texts and again.search(texts[3], 3) == index.search(texts[3], 3)
+
+
+def _outputs(texts, cs, noise=0.5, seed=0):
+    """A fake recogniser output per line: each unit over 3 frames then a blank, plus noise."""
+    g = torch.Generator().manual_seed(seed)
+    out = []
+    for t in texts:
+        frames = [u for u in cs.encode(t) for _ in range(3)] + [BLANK] * 2
+        logits = torch.randn(len(frames), len(cs), generator=g) * noise
+        logits[torch.arange(len(frames)), torch.tensor(frames)] += 6.0
+        out.append(logits.log_softmax(-1))
+    return out
+
+
+def test_pruned_outputs_keep_the_likelihood_ranking_and_hybrid_reranks():
+    texts = _texts(60)
+    cs = Charset(build_charset(texts))
+    full = _outputs(texts, cs)
+    pruned = PrunedOutputs.from_log_probs(full, keep=4)
+    lines = list(range(10))
+    dense, lengths = pruned.dense(lines)
+    padded = torch.nn.utils.rnn.pad_sequence([full[i] for i in lines])
+    for q in lines:  # the pruned outputs rank the lines for each query as the full ones do
+        exact = ctc_log_likelihood(padded, lengths, [texts[q]] * 10, cs)
+        approx = ctc_log_likelihood(dense, lengths, [texts[q]] * 10, cs)
+        assert texts[int(exact.argmax())] == texts[int(approx.argmax())] == texts[q]
+    searcher = HybridSearcher(TranscriptIndex.build(texts), pruned, cs)
+    hits = searcher.search(texts[5], k=3)
+    assert texts[hits[0][0]] == texts[5] and hits[0][1] >= hits[-1][1]
