@@ -35,9 +35,9 @@ def build_heldout(out: Path, num_docs: int, lines_per_doc: int, seed: int) -> Pa
 
 
 def evaluate(model_dir: str, manifest: Path, rerank: int, tesseract: bool, limit: int) -> dict:
+    from hieralign.data.lines.manifest import read_manifest
     from hieralign.eval.line_ocr_eval import grouped_error_rates, retrieval_report
     from hieralign.index.transcripts import index_arrays
-    from hieralign.data.lines.manifest import read_manifest
     from hieralign.models.line.ctc_infer import load_line_recognizer, prepare
 
     records = read_manifest(manifest).records[: limit or None]

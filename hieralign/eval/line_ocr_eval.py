@@ -56,7 +56,7 @@ def retrieval_report(references: Sequence[str], search: SearchFn, groups: dict[s
                      k: int = 10) -> dict[str, dict]:
     """R@k/MRR over all queries and per group label (a query's label = its first line's)."""
     ranks = query_ranks(references, search, k)
-    first_line = {}
+    first_line: dict[str, int] = {}
     for i, text in enumerate(references):
         first_line.setdefault(normalize_text(text), i)
     out = {"all": summarize(list(ranks.values()))}

@@ -56,7 +56,7 @@ def bospell_syllables() -> tuple[tuple[str, ...], tuple[float, ...]]:
     counter: Counter[str] = Counter()
     for word, count in zip(*bospell_words()):
         for syllable in syllables(word):
-            counter[syllable] += count + 1.0
+            counter[syllable] += int(count) + 1
     ranked = sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))
     return tuple(s for s, _ in ranked), tuple(c for _, c in ranked)
 

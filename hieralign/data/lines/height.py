@@ -30,5 +30,5 @@ def to_height(image: Image.Image, height: int = DEFAULT_HEIGHT, min_width: int =
     """(height, width) uint8 ink image; width scales with the aspect ratio (never squeezed)."""
     w, h = image.size
     width = max(min_width, round(w * height / max(h, 1)))
-    resized = image.convert("L").resize((width, height), Image.BILINEAR)
+    resized = image.convert("L").resize((width, height), Image.Resampling.BILINEAR)
     return to_ink(resized)

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from hieralign.data.fonts import ROLE_TEST_ONLY, TibetanFace, check_tibetan_training_faces
+from hieralign.data.lines.manifest import LineRecord, normalize_text, write_manifest
 from hieralign.data.lines.synth import (
     degrade,
     discover_tibetan_fonts,
@@ -33,7 +34,6 @@ from hieralign.data.lines.text import (
     mo_text_sampler,
     text_file_words,
 )
-from hieralign.data.lines.manifest import LineRecord, normalize_text, write_manifest
 from hieralign.utils.io import atomic_write_json
 from hieralign.utils.progress import progress
 
@@ -97,7 +97,7 @@ def plan_documents(cfg: SynthConfig, faces: list[TibetanFace], rng: random.Rando
 
 def _test_documents(cfg: SynthConfig, faces: list[TibetanFace], test_faces: list[TibetanFace],
                     styles: list[str], rng: random.Random) -> list[dict]:
-    docs = []
+    docs: list[dict] = []
     for face in test_faces:
         for style in [s for s in styles if face in _faces_of(s, test_faces)]:
             for _ in range(cfg.test_docs_per_face):

@@ -95,7 +95,7 @@ def mo_messages(paths: list[str]) -> list[str]:
     out: set[str] = set()
     for path in paths:
         with open(path, "rb") as fh:
-            catalog = gettext.GNUTranslations(fh)._catalog  # msgid -> msgstr; no public accessor
+            catalog = gettext.GNUTranslations(fh)._catalog  # type: ignore[attr-defined]  # msgid -> msgstr; no public accessor
         for value in catalog.values():
             for part in str(value).splitlines():
                 part = part.strip()

@@ -8,6 +8,7 @@ from ocrfix import CURSIVE_TEST_ONLY, face
 from PIL import ImageFont
 
 from hieralign.data.fonts import ROLE_TEST_ONLY, ROLE_TRAIN, check_tibetan_training_faces, tibetan_face
+from hieralign.data.lines.manifest import read_manifest
 from hieralign.data.lines.synth import Degradation, degrade, render_line, require_raqm
 from hieralign.data.lines.synth_cli import main as synth_main
 from hieralign.data.lines.text import (
@@ -18,7 +19,6 @@ from hieralign.data.lines.text import (
     text_file_words,
 )
 from hieralign.knowledge.tibetan import TSHEG, bospell_syllables, syllables
-from hieralign.data.lines.manifest import read_manifest
 
 STACK = "\u0f66\u0f92\u0fb2\u0f74\u0f56"  # སྒྲུབ: sa + subjoined ga + subjoined ra + u + ba
 
