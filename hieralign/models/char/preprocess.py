@@ -74,10 +74,12 @@ def clean_stack(gray: np.ndarray, threshold: int = 32) -> np.ndarray:
     mask = ink > threshold
     noisy = inkbox.noisy(mask)
     if noisy.any():
-        ink[noisy] = inkbox.median3(ink[noisy])
+        ink[noisy] = inkbox.despeckle(ink[noisy], threshold)
         mask[noisy] = ink[noisy] > threshold
-    # Clean training-like glyphs (no noise, nothing on the frame) skip the component analysis.
-    suspect = noisy | _border(mask).any(axis=1)
+    # Clean training-like glyphs (no noise, no ink within 1 px of the frame) skip the component analysis.
+    if min(mask.shape[1:]) < 3:
+        return ink
+    suspect = noisy | _border(mask).any(axis=1) | _border(mask[:, 1:-1, 1:-1]).any(axis=1)
     if suspect.any():
         ink[suspect] *= inkbox.keep_mask(mask[suspect])
     return ink
