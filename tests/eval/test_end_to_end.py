@@ -40,6 +40,9 @@ def test_eval_zero_shot_report_and_confusions(trained, unseen_store, tiny_chars,
     assert set(report["by_source"]) == set(unseen_store.source_names)
     assert sum(s["n"] for s in report["by_source"].values()) == len(unseen_store)
     assert report["card"]["model"] in ("higita", "hiercode")
+    # both regimes reported apart (DESIGN §4); the unseen store is printed in the prototype font
+    assert set(report["descriptors"]) == {"decomposition", "both"} and report["regime"] == "both"
+    assert report["descriptors"]["both"]["overall"]["top1"] >= report["descriptors"]["decomposition"]["overall"]["top1"]
     with Image.open(out.with_suffix(".confusions.png")) as png:
         assert png.size[0] > 100
 

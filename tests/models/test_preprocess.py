@@ -2,7 +2,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from hieralign.models.char.preprocess import NoInkError, collect_images, load_gray, prepare_glyph, to_ink, to_tensor
+from hieralign.models.char.preprocess import (
+    NoInkError,
+    collect_images,
+    load_gray,
+    prepare_glyph,
+    to_ink,
+    to_tensor,
+)
 from hieralign.models.char.recognizer import resolve_candidates
 
 
