@@ -6,9 +6,9 @@ the regimes apart):
       each installed test-only printed face, and synthetic handwriting on the evaluation seed stream;
   (b) seen jōyō kanji (2,136 candidates) in the test-only faces, clean and degraded (low
       resolution, dilation, erosion, salt-and-pepper), fed as raw scans through `prepare`.
-`--choose-weight` picks the fusion weight on held-out SEEN classes only (jōyō kanji the model
-trained on: eval-seed handwriting, and prints in a training family left out of the prototypes);
-it never looks at the reserved set. Writes benchmarks/results/char_refglyphs[_weight].json.
+`--choose-weight` picks the fusion weight on held-out SEEN-split classes only (the checkpoint's
+validation classes, never trained on: eval-seed handwriting, and prints in a training family left
+out of the prototypes); it never looks at the reserved set. Writes benchmarks/results/char_refglyphs[_weight].json.
 
   python benchmarks/char_refglyphs.py --limit 200                 # tiny: 200 characters per set
   python benchmarks/char_refglyphs.py --choose-weight --limit 300
@@ -54,14 +54,14 @@ def sample(chars: list[str], limit: int, seed: int) -> list[str]:
 
 def printed(faces, chars: list[str], size: int) -> dict[str, tuple[list[np.ndarray], list[str]]]:
     """Per face: (renders, their characters), only characters the face draws with outlines."""
-    from hieralign.data.fonts import outlined_chars
+    from hieralign.data.fonts import outlined_chars, source_names
     from hieralign.data.render import RenderConfig, render_glyph
 
     out = {}
-    for face in faces:
+    for face, name in zip(faces, source_names(faces)):  # kiloji, kiloji - B, kiloji - D told apart
         have = [c for c in chars if c in outlined_chars(face)]
         if have:
-            out[face.name] = ([render_glyph(face, c, RenderConfig(size=size)) for c in have], have)
+            out[name] = ([render_glyph(face, c, RenderConfig(size=size)) for c in have], have)
     return out
 
 
@@ -138,19 +138,23 @@ def run_sets(rec, args) -> dict:
 
 
 def choose_weight(rec, args) -> dict:
-    """Grid search of the fusion weight on seen jōyō classes: eval-seed handwriting, and prints in
-    one training family that the prototypes leave out."""
+    """Grid search of the fusion weight on the checkpoint's held-out validation classes (seen-split
+    classes whose images never trained it: zero-shot for the model, yet not the reserved set),
+    candidates = every seen-split class; images = eval-seed handwriting and prints in one training
+    family that the prototypes leave out. Falls back to trained jōyō classes without val_chars."""
     from hieralign.knowledge.charsets import charset
     from hieralign.models.char.glyphs import prototype_faces
 
-    seen = [c for c in charset("joyo") if c in set(rec.meta.get("train_chars", ""))]
-    chars = sample(seen, args.limit, args.seed + 1)
+    val = list(rec.meta.get("val_chars", ""))
+    trained = list(rec.meta.get("train_chars", ""))
+    pool = val or [c for c in charset("joyo") if c in set(trained)]
+    chars = sample(pool, args.limit, args.seed + 1)
     faces = prototype_faces(rec.encoder.train_families)
     held, protos = faces[0], faces[1:]
     images, labels = handwriting(chars, args.hw_samples, args.seed, rec.image_size)
     for imgs, labs in printed([held], chars, rec.image_size).values():
         images, labels = images + imgs, labels + labs
-    matrix = rec.candidate_matrix(seen, "both", faces=protos)
+    matrix = rec.candidate_matrix(trained + val, "both", faces=protos)
     pos = {c: i for i, c in enumerate(matrix.chars)}
     truth = np.array([pos[c] for c in labels])
     emb = rec.encoder.encode_images(rec.prepare(images))
@@ -159,8 +163,9 @@ def choose_weight(rec, args) -> dict:
         fused, _, _ = rec.scores(emb, matrix, "both", w)
         grid[str(w)] = float((fused.argmax(1) == truth).mean())
     best = max(grid, key=lambda w: (grid[w], -abs(float(w) - 0.5)))
-    return {"held_out_face": held.name, "prototype_faces": [f.name for f in protos], "images": len(labels),
-            "candidates": len(seen), "top1_by_weight": grid, "chosen_weight": float(best)}
+    return {"classes": "val_chars (held out, never trained)" if val else "trained joyo", "chars": len(chars),
+            "held_out_face": held.name, "prototype_faces": [f.name for f in protos], "images": len(labels),
+            "candidates": len(matrix.chars), "top1_by_weight": grid, "chosen_weight": float(best)}
 
 
 def main(argv=None) -> int:

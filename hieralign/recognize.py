@@ -67,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="what describes a candidate: its decomposition, reference glyphs rendered in the "
                         "model's training fonts, or both fused (default: both)")
     p.add_argument("--glyph-weight", type=float, default=None,
-                   help="weight of the glyph cosine in the fused score, 0..1 (default: the model's, else 0.5)")
+                   help="weight of the glyph cosine in the fused score, 0..1 (default: the model's, else 0.8)")
     p.add_argument("--top-k", type=int, default=5)
     p.add_argument("--format", choices=("table", "json", "csv"), default="table")
     p.add_argument("--backend", choices=sorted(BACKENDS), default="torch")

@@ -78,7 +78,7 @@ def test_checkpoint_round_trip_and_recognizer_api(trained, unseen_store):
 
 def test_recognize_cli_reads_files_either_polarity(trained, unseen_store, tmp_path, capsys):
     glyph = np.asarray(unseen_store.images[0])
-    Image.fromarray(255 - glyph).resize((96, 96)).save(tmp_path / "dark_on_light.png")  # a scan (aspect kept)
+    Image.fromarray(255 - glyph).save(tmp_path / "dark_on_light.png")  # a scan: dark ink on light paper
     Image.fromarray(glyph).convert("RGB").save(tmp_path / "light_on_dark.jpg", quality=95)
     argv = [str(tmp_path), "--model", str(trained), "--candidates", "".join(unseen_store.charset[:12]) + ",joyo",
             "--top-k", "2", "--format", "json"]
