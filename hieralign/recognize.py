@@ -5,39 +5,55 @@
 
 Images in any common format; grayscale, polarity detection (dark ink on light paper is
 inverted), crop to the ink box, fit and centre exactly like the training renderer.
-Backends are looked up in BACKENDS ("module:function" returning an object with
-`recognize(images, candidates, top_k)`), so other backends plug in without touching this file's logic.
+Backends are a typed mapping (name -> loader); every backend is the same `ZeroShotClassifier`
+core over a different encoder, so scoring never differs between them. `--descriptors` picks what
+describes a candidate: its decomposition, reference glyphs rendered in the training fonts, or both
+fused (`--glyph-weight` on the glyph cosine).
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
-import importlib
 import io
 import json
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from hieralign import defaults
 
-# backend name -> "module:factory"; factory(model_path, device) -> object with .recognize(...)
-BACKENDS: dict[str, str] = {
-    "torch": "hieralign.models.char.recognizer:CharRecognizer.from_checkpoint",
-    "onnx": "hieralign.export.runtime:OnnxCharRecognizer.for_cli",  # --model = a `hieralign export` dir
-    "onnx-int8": "hieralign.export.runtime:OnnxCharRecognizer.for_cli_int8",
-}
+if TYPE_CHECKING:
+    from hieralign.models.char.zeroshot import ZeroShotClassifier
+
+
+def _torch(model: str, device: str = "cpu") -> ZeroShotClassifier:
+    from hieralign.models.char.recognizer import CharRecognizer
+
+    return CharRecognizer.from_checkpoint(model, device=device)
+
+
+def _onnx(model: str, device: str = "cpu") -> ZeroShotClassifier:
+    from hieralign.export.runtime import OnnxCharRecognizer
+
+    return OnnxCharRecognizer.from_dir(model)  # onnxruntime CPU; `device` accepted for symmetry
+
+
+def _onnx_int8(model: str, device: str = "cpu") -> ZeroShotClassifier:
+    from hieralign.export.runtime import OnnxCharRecognizer
+
+    return OnnxCharRecognizer.from_dir(model, int8=True)
+
+
+# backend name -> loader(model path, device); --model is a checkpoint for torch, an export dir for onnx*
+BACKENDS: dict[str, Callable[..., ZeroShotClassifier]] = {"torch": _torch, "onnx": _onnx, "onnx-int8": _onnx_int8}
 DEFAULT_MODEL_ENV = defaults.CHAR_MODEL_ENV
 
 
-def load_backend(name: str, model: str, device: str = "cpu") -> Any:
+def load_backend(name: str, model: str, device: str = "cpu") -> ZeroShotClassifier:
     if name not in BACKENDS:
-        raise SystemExit(f"unknown backend {name!r}; available: {', '.join(BACKENDS)}")
-    module_name, _, attr = BACKENDS[name].partition(":")
-    target: Any = importlib.import_module(module_name)
-    for part in attr.split("."):
-        target = getattr(target, part)
-    return target(model, device=device)
+        raise ValueError(f"unknown backend {name!r}; available: {', '.join(BACKENDS)}")
+    return BACKENDS[name](model, device=device)
 
 
 def _positive_int(text: str) -> int:
@@ -55,6 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"checkpoint file, run directory or ONNX export dir (default: ${DEFAULT_MODEL_ENV}, "
                         "else the model shipped with the package)")
     p.add_argument("--candidates", default="etl9g", help="etl9g | joyo | jis1 | jis2 | gb2312 | all | comma list | FILE")
+    p.add_argument("--descriptors", choices=("decomposition", "glyphs", "both"), default="both",
+                   help="what describes a candidate: its decomposition, reference glyphs rendered in the "
+                        "model's training fonts, or both fused (default: both)")
+    p.add_argument("--glyph-weight", type=float, default=None,
+                   help="weight of the glyph cosine in the fused score, 0..1 (default: the model's, else 0.8)")
     p.add_argument("--top-k", type=_positive_int, default=5, help="candidates per image (>= 1)")
     p.add_argument("--format", choices=("table", "json", "csv"), default="table")
     p.add_argument("--backend", choices=sorted(BACKENDS), default="torch")
@@ -63,17 +84,29 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def recognize_files(recognizer: Any, paths: list, candidates: str, top_k: int, batch_size: int) -> list[dict]:
-    from hieralign.models.char.preprocess import load_gray
+def recognize_files(recognizer: ZeroShotClassifier, paths: list, candidates: str, top_k: int, batch_size: int,
+                    descriptors: str = "both", glyph_weight: float | None = None) -> list[dict]:
     from hieralign.utils.progress import progress
 
     results = []
     batches = range(0, len(paths), batch_size)
     for start in progress(batches, desc="recognising", disable=True if len(paths) <= batch_size else None):
         chunk = paths[start:start + batch_size]
-        tops = recognizer.recognize([load_gray(p) for p in chunk], candidates=candidates, top_k=top_k)
+        tops = _recognize_chunk(recognizer, chunk, candidates, top_k, descriptors, glyph_weight)
         results += [{"file": str(p), "results": top} for p, top in zip(chunk, tops)]
     return results
+
+
+def _recognize_chunk(recognizer, chunk, candidates, top_k, descriptors, glyph_weight) -> list:
+    from hieralign.models.char.preprocess import NoInkError, load_gray
+
+    try:
+        return recognizer.recognize([load_gray(p) for p in chunk], candidates=candidates, top_k=top_k,
+                                    descriptors=descriptors, glyph_weight=glyph_weight)
+    except NoInkError as exc:  # name the file, not the batch position
+        bad = chunk[exc.index] if exc.index is not None and exc.index < len(chunk) else chunk[0]
+        raise NoInkError(f"{bad}: no ink found (blank or all paper); crop one character, dark ink on light paper",
+                         exc.index) from exc
 
 
 def format_results(results: list[dict], fmt: str) -> str:
@@ -112,7 +145,8 @@ def main(argv: list[str] | None = None) -> int:
 
         resolve_candidates(args.candidates)  # fail before loading anything on a bad --candidates
         recognizer = load_backend(args.backend, str(defaults.char_model(args.model)), args.device)
-        results = recognize_files(recognizer, paths, args.candidates, args.top_k, args.batch_size)
+        results = recognize_files(recognizer, paths, args.candidates, args.top_k, args.batch_size,
+                                  args.descriptors, args.glyph_weight)
     except (ValueError, FileNotFoundError) as exc:
         print(f"hieralign recognize: {exc}", file=sys.stderr)
         return 2

@@ -25,6 +25,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seen", type=int, default=None, help="m of the protocol (default: the checkpoint's)")
     p.add_argument("--candidates", default=None, help="charset name / comma list / all / file (overrides --mode)")
     p.add_argument("--styles", default=None, help="comma list: only images of these styles")
+    p.add_argument("--descriptors", default="decomposition,both",
+                   help="comma list of decomposition | glyphs | both; each is reported apart (DESIGN §4: "
+                        "decomposition-only vs with reference glyphs)")
+    p.add_argument("--glyph-weight", type=float, default=None, help="fusion weight on glyphs (default: the model's)")
     p.add_argument("--top-k", type=int, default=5)
     p.add_argument("--batch-size", type=int, default=512)
     p.add_argument("--limit", type=int, default=0, help="evaluate at most this many images (seeded subset)")
@@ -58,6 +62,9 @@ def main(argv: list[str] | None = None) -> int:
     rec = CharRecognizer.from_checkpoint(args.checkpoint, device=args.device)
     store = GlyphStore.open(args.data_dir)
     candidates, trained = choose_candidates(args, rec.meta)
+    from hieralign.models.char.candidates import resolve_candidates
+
+    candidates = resolve_candidates(candidates)  # NFKC-folded like every candidate list (idempotent)
     styles = [s.strip() for s in args.styles.split(",")] if args.styles else None
     indices = store.indices_for(candidates, styles)
     if args.limit and len(indices) > args.limit:
@@ -65,10 +72,16 @@ def main(argv: list[str] | None = None) -> int:
     if not len(indices):
         raise SystemExit(f"{args.data_dir}: no images of the {len(candidates)} candidate classes"
                          f"{' with styles ' + args.styles if styles else ''}; check --mode/--split/--seen")
-    start = time.time()
-    pred = predict(rec, store, indices, candidates, args.top_k, args.batch_size)
-    seconds = time.time() - start
-    report = summarise(pred, store, candidates)
+    regimes = [d.strip() for d in args.descriptors.split(",") if d.strip()]
+    by_regime, pred, seconds = {}, None, 0.0
+    for regime in regimes:
+        start = time.time()
+        pred = predict(rec, store, indices, candidates, args.top_k, args.batch_size, regime, args.glyph_weight)
+        seconds = time.time() - start
+        by_regime[regime] = summarise(pred, store, candidates)
+    report = dict(by_regime[regimes[-1]])
+    report["descriptors"] = {r: {"overall": v["overall"], "by_style": v["by_style"]} for r, v in by_regime.items()}
+    report["regime"] = regimes[-1]
     leaked = sorted(set(candidates) & set(trained))
     report.update({
         "checkpoint": str(args.checkpoint), "store": str(args.data_dir), "mode": args.mode,
@@ -83,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _print_summary(report: dict) -> None:
+    for regime, r in report.get("descriptors", {}).items():
+        print(f"descriptors={regime}: top-1 {r['overall']['top1']:.4f}  top-5 {r['overall']['top5']:.4f}")
     o = report["overall"]
     print(f"{report['mode']}: {o['n']} images, {report['candidates']} candidates: "
           f"top-1 {o['top1']:.4f}  top-5 {o['top5']:.4f}")

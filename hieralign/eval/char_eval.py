@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import torch
 
 from hieralign.utils.progress import progress
 
@@ -26,18 +25,22 @@ class Predictions:
 
 
 def predict(recognizer, store, indices: np.ndarray, candidates: list[str], top_k: int = 5,
-            batch_size: int = 512) -> Predictions:
-    cand = recognizer.encode_candidates(candidates)
-    pos = {c: i for i, c in enumerate(candidates)}
-    truth = np.array([pos[store.charset[int(store.labels[i])]] for i in indices], np.int64)
+            batch_size: int = 512, descriptors: str = "decomposition", glyph_weight: float | None = None
+            ) -> Predictions:
+    """Top-k over `candidates` with the recogniser's own scoring (the shared zero-shot core)."""
+    from hieralign.models.char.zeroshot import top_k as best_k
+
+    matrix = recognizer.candidate_matrix(list(candidates), descriptors)
+    pos = {c: i for i, c in enumerate(matrix.chars)}
+    truth = np.array([pos.get(store.charset[int(store.labels[i])], -1) for i in indices], np.int64)
     tops, scores = [], []
     for start in progress(range(0, len(indices), batch_size), desc="evaluating"):
-        idx = indices[start:start + batch_size]
-        images = torch.from_numpy(np.asarray(store.images[idx])).float().div_(255.0)[:, None]
-        s, t = (recognizer.encode_images(images) @ cand.t()).topk(min(top_k, len(candidates)), dim=1)
-        tops.append(t.cpu().numpy())
-        scores.append(s.cpu().numpy())
-    k = min(top_k, len(candidates))
+        images = np.asarray(store.images[indices[start:start + batch_size]], np.float32)[:, None] / 255.0
+        fused, _, _ = recognizer.scores(recognizer.encoder.encode_images(images), matrix, descriptors, glyph_weight)
+        t = best_k(fused, top_k)
+        tops.append(t)
+        scores.append(np.take_along_axis(fused, t, axis=1))
+    k = min(top_k, len(matrix.chars))
     return Predictions(indices, truth, np.concatenate(tops) if tops else np.zeros((0, k), np.int64),
                        np.concatenate(scores) if scores else np.zeros((0, k), np.float32))
 

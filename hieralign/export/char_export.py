@@ -51,6 +51,8 @@ def onnx_metadata(rec: Any) -> dict[str, Any]:
                           "fit": "crop to ink box, keep aspect, centre in S x S with margin"},
         "vocab_hash": rec.tokenizer.hash, "region": rec.region, "charset": {"train": meta.get("train_chars", "")},
         "tokenizer": meta.get("tokenizer"), "checkpoint_hash": rec.checkpoint_hash,
+        # font sources the model trained on: the ONNX runtime renders reference glyphs from the same
+        "train_sources": list((meta.get("data") or {}).get("sources", [])),
     }
 
 

@@ -40,6 +40,9 @@ def test_eval_zero_shot_report_and_confusions(trained, unseen_store, tiny_chars,
     assert set(report["by_source"]) == set(unseen_store.source_names)
     assert sum(s["n"] for s in report["by_source"].values()) == len(unseen_store)
     assert report["card"]["model"] in ("higita", "hiercode")
+    # both regimes reported apart (DESIGN §4); the unseen store is printed in the prototype font
+    assert set(report["descriptors"]) == {"decomposition", "both"} and report["regime"] == "both"
+    assert report["descriptors"]["both"]["overall"]["top1"] >= report["descriptors"]["decomposition"]["overall"]["top1"]
     with Image.open(out.with_suffix(".confusions.png")) as png:
         assert png.size[0] > 100
 
@@ -75,7 +78,7 @@ def test_checkpoint_round_trip_and_recognizer_api(trained, unseen_store):
 
 def test_recognize_cli_reads_files_either_polarity(trained, unseen_store, tmp_path, capsys):
     glyph = np.asarray(unseen_store.images[0])
-    Image.fromarray(255 - glyph).resize((90, 100)).save(tmp_path / "dark_on_light.png")  # a scan
+    Image.fromarray(255 - glyph).save(tmp_path / "dark_on_light.png")  # a scan: dark ink on light paper
     Image.fromarray(glyph).convert("RGB").save(tmp_path / "light_on_dark.jpg", quality=95)
     argv = [str(tmp_path), "--model", str(trained), "--candidates", "".join(unseen_store.charset[:12]) + ",joyo",
             "--top-k", "2", "--format", "json"]

@@ -2,7 +2,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from hieralign.models.char.preprocess import collect_images, load_gray, prepare_glyph, to_ink, to_tensor
+from hieralign.models.char.preprocess import (
+    NoInkError,
+    collect_images,
+    load_gray,
+    prepare_glyph,
+    to_ink,
+    to_tensor,
+)
 from hieralign.models.char.recognizer import resolve_candidates
 
 
@@ -22,9 +29,10 @@ def test_dark_ink_on_grey_paper_frames_like_the_ink_image():
     assert np.array_equal(to_ink(255 - ink), ink) and np.array_equal(to_ink(ink), ink)
 
 
-def test_blank_image_stays_blank_and_tensor_is_scaled():
-    out = prepare_glyph(np.full((30, 30), 255, np.uint8))
-    assert out.max() == 0
+def test_blank_or_tiny_image_raises_no_ink_and_tensor_is_scaled():
+    for blank in (np.full((30, 30), 255, np.uint8), np.zeros((1, 1), np.uint8), np.full((1, 1), 255, np.uint8)):
+        with pytest.raises(NoInkError, match="no ink found"):
+            prepare_glyph(blank)
     t = to_tensor([prepare_glyph(_glyph())])
     assert t.shape == (1, 1, 64, 64) and 0 <= float(t.min()) and float(t.max()) <= 1
 
