@@ -30,7 +30,7 @@ def bodies() -> dict[str, list]:
     from PIL import Image
 
     from hieralign.knowledge.charsets import charset
-    from hieralign.serve import badinput
+    from hieralign.testing import badinput
 
     heavy = Image.new("L", (2000, 2000), 255)
     heavy.paste(0, (500, 200, 700, 1800))

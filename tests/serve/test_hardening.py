@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from hieralign.serve import badinput
 from hieralign.serve.app import create_app
 from hieralign.serve.config import ServeConfig
 from hieralign.serve.limits import InFlightLimit, PixelBudget
+from hieralign.testing import badinput
 from hieralign.utils.lru import ByteLRU
 
 
