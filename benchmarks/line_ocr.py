@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `benchmarks.peers_base` for the peers
 
 
 def build_heldout(out: Path, num_docs: int, lines_per_doc: int, seed: int) -> Path:
