@@ -5,6 +5,7 @@ import argparse
 import pytest
 
 from hieralign.cli import main as cli_main
+from hieralign.eval import char_cli as eval_char
 from hieralign.eval import line_cli as eval_line
 from hieralign.index import cli as index_cli
 from hieralign.index import search_cli
@@ -21,6 +22,7 @@ def test_group_help_lists_subcommands_and_exits_0(group, capsys):
 def _parsers():
     yield char_cli.build_parser()
     yield line_cli.build_parser()
+    yield eval_char.build_parser()
     yield eval_line.build_parser()
     yield search_cli.build_parser()
     top = index_cli.build_parser()
@@ -59,6 +61,9 @@ def test_seed_spellings_are_aliases_of_the_primary_flags():
     assert eval_line.build_parser().parse_args(["--model", "m", "--manifest", "x", "--dataset-dir", "d",
                                                 "--json", "r"]).out == "r"
     assert index_cli.build_parser().parse_args(["build", "--model", "m", "--output", "o"]).out == "o"
+    seed_eval = eval_char.build_parser().parse_args(["--checkpoint", "c", "--data-dir", "d"])
+    new_eval = eval_char.build_parser().parse_args(["--model", "c", "--data", "d"])
+    assert (seed_eval.model, seed_eval.data) == (new_eval.model, new_eval.data) == ("c", "d")
 
 
 def test_bad_train_line_values_are_one_line_and_exit_2(tmp_path, capsys):

@@ -1,6 +1,6 @@
 """`hieralign eval char`: top-1/top-5 of a checkpoint on a glyph store, zero-shot or closed-set.
 
-  hieralign eval char --checkpoint runs/higita/best.safetensors --data-dir stores/eval-unseen \\
+  hieralign eval char --model runs/higita/best.safetensors --data stores/eval-unseen \\
       --mode zero-shot --split etl9g-zs --seen 2036 --out reports/higita.json
 
 zero-shot: candidates = the protocol's unseen classes (or --candidates); closed: candidates =
@@ -17,24 +17,27 @@ import numpy as np
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="hieralign eval char", description=__doc__.split("\n")[0])
-    p.add_argument("--checkpoint", required=True, help="weights file (.safetensors) or a run directory (uses best)")
-    p.add_argument("--data-dir", required=True, help="glyph store to evaluate on")
-    p.add_argument("--mode", choices=("zero-shot", "closed"), default="zero-shot")
-    p.add_argument("--split", default=None, help="protocol (default: the checkpoint's)")
-    p.add_argument("--seen", type=int, default=None, help="m of the protocol (default: the checkpoint's)")
+    p = argparse.ArgumentParser(prog="hieralign eval char", description=__doc__.split("\n")[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--model", "--checkpoint", dest="model", required=True,
+                   help="weights file (.safetensors) or a run directory (uses best)")
+    p.add_argument("--data", "--data-dir", dest="data", required=True, help="glyph store to evaluate on")
+    p.add_argument("--mode", choices=("zero-shot", "closed"), default="zero-shot",
+                   help="zero-shot: the protocol's unseen classes; closed: the trained classes")
+    p.add_argument("--split", default=None, help="protocol; unset = the checkpoint's")
+    p.add_argument("--seen", type=int, default=None, help="m of the protocol; unset = the checkpoint's")
     p.add_argument("--candidates", default=None, help="charset name / comma list / all / file (overrides --mode)")
     p.add_argument("--styles", default=None, help="comma list: only images of these styles")
     p.add_argument("--descriptors", default="decomposition,both",
                    help="comma list of decomposition | glyphs | both; each is reported apart (DESIGN §4: "
                         "decomposition-only vs with reference glyphs)")
-    p.add_argument("--glyph-weight", type=float, default=None, help="fusion weight on glyphs (default: the model's)")
-    p.add_argument("--top-k", type=int, default=5)
-    p.add_argument("--batch-size", type=int, default=512)
+    p.add_argument("--glyph-weight", type=float, default=None, help="fusion weight on glyphs; unset = the model's")
+    p.add_argument("--top-k", type=int, default=5, help="candidates reported per image")
+    p.add_argument("--batch-size", type=int, default=512, help="images encoded at once")
     p.add_argument("--limit", type=int, default=0, help="evaluate at most this many images (seeded subset)")
-    p.add_argument("--out", default=None, help="JSON report path (default: print only)")
-    p.add_argument("--confusions-png", default=None, help="PNG of the worst confusions (default: next to --out)")
-    p.add_argument("--device", default="cpu")
+    p.add_argument("--out", default=None, help="JSON report path; unset = print only")
+    p.add_argument("--confusions-png", default=None, help="PNG of the worst confusions; unset = next to --out")
+    p.add_argument("--device", default="cpu", help="torch device")
     return p
 
 
@@ -59,8 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     from hieralign.eval.char_eval import predict, summarise
     from hieralign.models.char.recognizer import CharRecognizer
 
-    rec = CharRecognizer.from_checkpoint(args.checkpoint, device=args.device)
-    store = GlyphStore.open(args.data_dir)
+    rec = CharRecognizer.from_checkpoint(args.model, device=args.device)
+    store = GlyphStore.open(args.data)
     candidates, trained = choose_candidates(args, rec.meta)
     from hieralign.models.char.candidates import resolve_candidates
 
@@ -70,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.limit and len(indices) > args.limit:
         indices = np.sort(np.random.default_rng(0).choice(indices, args.limit, replace=False))
     if not len(indices):
-        raise SystemExit(f"{args.data_dir}: no images of the {len(candidates)} candidate classes"
+        raise SystemExit(f"{args.data}: no images of the {len(candidates)} candidate classes"
                          f"{' with styles ' + args.styles if styles else ''}; check --mode/--split/--seen")
     regimes = [d.strip() for d in args.descriptors.split(",") if d.strip()]
     by_regime, pred, seconds = {}, None, 0.0
@@ -84,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     report["regime"] = regimes[-1]
     leaked = sorted(set(candidates) & set(trained))
     report.update({
-        "checkpoint": str(args.checkpoint), "store": str(args.data_dir), "mode": args.mode,
+        "checkpoint": str(args.model), "store": str(args.data), "mode": args.mode,
         "candidates": len(candidates), "candidates_seen_in_training": len(leaked),
         "zero_shot": args.mode == "zero-shot" and not leaked, "card": rec.card(),
         "seconds": round(seconds, 2), "glyphs_per_s": round(len(indices) / max(seconds, 1e-9), 1),
@@ -120,5 +123,5 @@ def _write_outputs(args, report, rec, store, pred, candidates) -> None:
     rows = report["confusions"][:16]
     examples = [example_for_pair(pred, candidates, r["true"], r["predicted"]) for r in rows]
     images = [np.asarray(store.images[i]) if i is not None else None for i in examples]
-    draw_confusions(png, rows, images, rec.decomposition, title=f"{Path(args.checkpoint).name}: worst confusions")
+    draw_confusions(png, rows, images, rec.decomposition, title=f"{Path(args.model).name}: worst confusions")
     print(f"report: {out}\nconfusions: {png}")

@@ -95,17 +95,31 @@ def format_table(rows: list[CharsetCoverage]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="hieralign coverage", description=__doc__.split("\n")[0])
-    parser.add_argument("--charsets", default=DEFAULT_CHARSETS, help=f"comma list of names (default {DEFAULT_CHARSETS})")
-    parser.add_argument("--format", choices=("table", "json"), default="table", help="output format")
-    args = parser.parse_args(argv)
+def charset_names(spec: str) -> list[str]:
+    """Named charsets of a `--charsets` value: a comma list, where `all` stands for every name."""
     from hieralign.knowledge.charsets import CHARSET_NAMES
 
-    names = [n.strip().lower() for n in args.charsets.split(",") if n.strip()]
+    names: list[str] = []
+    for name in (n.strip().lower() for n in spec.split(",") if n.strip()):
+        names.extend(CHARSET_NAMES if name == "all" else [name])
     unknown = [n for n in names if n not in CHARSET_NAMES]
-    if unknown:
-        parser.error(f"unknown charset(s) {', '.join(unknown)}; known: {', '.join(CHARSET_NAMES)}")
+    if unknown or not names:
+        raise ValueError(f"unknown charset(s) {', '.join(unknown) or '(none given)'}; "
+                         f"known: {', '.join(CHARSET_NAMES)}, all")
+    return list(dict.fromkeys(names))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="hieralign coverage", description=__doc__.split("\n")[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--charsets", default=DEFAULT_CHARSETS,
+                        help="comma list of charset names; `all` = every named charset")
+    parser.add_argument("--format", choices=("table", "json"), default="table", help="output format")
+    args = parser.parse_args(argv)
+    try:
+        names = charset_names(args.charsets)
+    except ValueError as exc:
+        parser.error(str(exc))
     rows = [measure(n) for n in names]
     if args.format == "json":
         print(json.dumps([asdict(r) | {"percent": {k: round(r.percent(getattr(r, k)), 3) for k in

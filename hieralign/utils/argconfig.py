@@ -2,9 +2,14 @@
 
 Each field becomes `--field-name` (plus aliases, e.g. the seed's `--data-dir`); its help is
 the field's trailing comment, so `--help` and the dataclass never disagree, and every flag
-shows its default. Booleans get `--x / --no-x`. A library such as tyro or simple-parsing would
-replace this, but neither keeps several seed spellings of one field with one destination and
-merges two dataclasses into one parser without a prefix, which the seed-compatible commands need.
+shows its default. Booleans get `--x / --no-x`.
+
+Kept hand-written after trying tyro 1.0, simple-parsing 0.1 and jsonargparse (docs/ARCHITECTURE.md
+has the table). tyro does read comments as help, show defaults and take aliases, but aliases,
+defaults and required-ness live in each field's annotation, while here one `EngineConfig` serves
+`train char` and `train line` with different seed aliases, defaults and required flags; tyro (and
+simple-parsing, jsonargparse) also build their own parser, not flags inside the argparse
+subcommand tree that `hieralign` dispatches and whose errors end in one line + exit 2.
 """
 
 from __future__ import annotations

@@ -51,16 +51,17 @@ def test_edit_distance_known_values(a, b, expected):
     assert edit_distance(b, a) == expected
 
 
-def test_vectorised_distances_match_the_reference_dp():
+def test_distances_agree_with_the_pairwise_distance():
     rng = random.Random(7)
     alphabet = "abཀཁགྱ་ 日"
-    for _ in range(60):
+    for _ in range(20):
         query = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 15)))
         candidates = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 15))) for _ in range(25)]
         got = edit_distances(query, candidates)
         assert got.dtype == np.int32
         assert got.tolist() == [edit_distance(query, c) for c in candidates]
     assert edit_distances("abc", []).shape == (0,)
+    assert edit_distance_matrix([], ["a"]).shape == (0, 1)
 
 
 def test_distance_matrix_raw_and_normalised():
@@ -74,18 +75,6 @@ def test_distance_matrix_raw_and_normalised():
     assert norm[2, 3] == pytest.approx(1.0) and norm[0, 1] == pytest.approx(4 / 11)
     # ranking by OCR-then-match: each query's nearest line is itself
     assert edit_distance_matrix(texts[:3], texts).argmin(axis=1).tolist() == [0, 1, 2]
-
-
-def test_rapidfuzz_backend_gives_the_same_matrix():
-    pytest.importorskip("rapidfuzz", reason="rapidfuzz (bench extra) not installed")
-    rng = random.Random(3)
-    texts = ["".join(rng.choice("ཀཁགྱ་ab日") for _ in range(rng.randint(0, 30))) for _ in range(40)] + [""]
-    for normalized in (False, True):
-        fast = edit_distance_matrix(texts, texts, normalized, backend="rapidfuzz")
-        slow = edit_distance_matrix(texts, texts, normalized, backend="numpy")
-        assert fast.dtype == slow.dtype and np.allclose(fast, slow, atol=1e-6)
-    with pytest.raises(ValueError, match="backend"):
-        edit_distance_matrix(texts, texts, backend="gpu")
 
 
 def test_cer_and_normalisation():

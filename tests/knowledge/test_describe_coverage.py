@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from hieralign.cli import main as cli_main
 from hieralign.knowledge.coverage import collision_groups, measure
 from hieralign.knowledge.describe import describe
@@ -44,3 +46,13 @@ def test_cli_table_and_json(capsys):
     assert cli_main(["coverage", "--charsets", "jis1", "--format", "json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert rows[0]["name"] == "jis1" and rows[0]["size"] == 2965 and rows[0]["percent"]["stroke_seq"] == 100.0
+
+
+def test_cli_all_means_every_named_charset(capsys):
+    from hieralign.knowledge.charsets import CHARSET_NAMES
+
+    assert cli_main(["coverage", "--charsets", "all", "--format", "json"]) == 0
+    assert [row["name"] for row in json.loads(capsys.readouterr().out)] == list(CHARSET_NAMES)
+    with pytest.raises(SystemExit) as exit_info:
+        cli_main(["coverage", "--charsets", "joyo,nope"])
+    assert exit_info.value.code == 2 and "unknown charset(s) nope" in capsys.readouterr().err

@@ -84,7 +84,7 @@ def test_parse_kanjivg_svg_fixture():
     assert [t for t, _ in strokes] == ["㇐", "㇑"]  # sorted by stroke number
     assert np.allclose(strokes[1][1][-1], [5 / 109, 9 / 109])
     with pytest.raises(ValueError, match="fixture.svg"):
-        parse_kanjivg_svg('<path id="kvg:x-s1" d="M0,0 A1,1 0 0 1 2,2"/>', "fixture.svg")
+        parse_kanjivg_svg('<path id="kvg:x-s1" d="M0,0 C1,1 2,2"/>', "fixture.svg")
 
 
 def test_npz_cache_roundtrip(tmp_path):
