@@ -108,8 +108,10 @@ def _serve_steps(work: str, out: str, quick: bool) -> list[Step]:
                             ("torch_nobatch", ["--server-args=--batch-wait-ms 0"])):
             load.append(Step("serve", ["benchmarks/serve_load.py", "--preset", "balanced", *extra,
                                        "--out", f"{out}/serve_load_balanced_{name}.json"], modules=(*mods, "onnx")))
-    return [*load, Step("serve", ["benchmarks/serve_bad_input.py", "--out", f"{out}/serve_bad_input.json"],
-                        modules=mods), *_parity_steps(work, out, quick)]
+    soak = Step("serve", ["benchmarks/serve_soak.py", "--seconds", "20" if quick else "600",
+                          "--out", f"{out}/serve_soak.json"], modules=mods)
+    return [*load, soak, Step("serve", ["benchmarks/serve_bad_input.py", "--out", f"{out}/serve_bad_input.json"],
+                              modules=mods), *_parity_steps(work, out, quick)]
 
 
 def _parity_steps(work: str, out: str, quick: bool) -> list[Step]:
