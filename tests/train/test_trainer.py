@@ -113,3 +113,34 @@ def test_checkpoint_records_the_store_preprocessing(tiny_store, tmp_path):
     _, meta = load_weights(out / "best.safetensors")
     assert meta["preprocessing"]["image_size"] == 64 and meta["preprocessing"]["margin"] == 4
     assert meta["preprocessing"]["ink_threshold"] == 32 and meta["preprocessing"]["polarity"] == "ink=255"
+
+
+def test_validation_scores_through_the_candidate_builder_with_and_without_glyphs(tmp_path, tiny_chars):
+    """HierCode with the image<->image term on; validation reports decomposition-only and, with
+    --val-glyphs, reference-glyph scores from the one zero-shot core (same numbers as calling it)."""
+    from hieralign.models.char.candidates import build_candidates
+    from hieralign.models.char.zeroshot import TorchCharEncoder, ZeroShotClassifier, top_k
+    from hieralign.knowledge import protocols
+    from hieralign.train.char_task import CharTask
+
+    from .storefix import SEEN_M, render_store
+
+    seen, _ = protocols.split("etl9g-zs", SEEN_M)
+    _, val = protocols.validation_split(seen, 20, 0)  # the classes the run holds out (seed 0)
+    store = render_store(tmp_path / "store", list(dict.fromkeys(tiny_chars[0] + val)), shifts=(0, 2))
+    out = tmp_path / "run"
+    args = train_args(store, out, "--preset", "standard", "--val-glyphs", "--image-loss-weight", "0.5")
+    assert char_cli.main(args) == 0
+    history = json.loads((out / "history.json").read_text())
+    last = history[-1]
+    assert {"val_top1", "val_glyphs_top1", "loss_image"} <= set(last)
+    assert last["loss_image"] > 0
+    task = CharTask(*char_cli.parse_config(args))
+    task.net.load_state_dict(load_weights(out / "best.safetensors")[0])
+    metrics = task.validate(task.model)
+    enc = TorchCharEncoder(task.net, task.tokenizer, task._encoder_meta())
+    matrix = build_candidates(enc, task.plan.val_chars, "decomposition", use_disk=False)
+    images = np.asarray(task.store.images[task.sel.val], np.float32)[:, None] / 255.0
+    scores = ZeroShotClassifier(enc, {}).scores(enc.encode_images(images), matrix, "decomposition")[0]
+    labels = np.array([task.plan.val_chars.index(task.store.charset[i]) for i in task.store.labels[task.sel.val]])
+    assert metrics["val_top1"] == pytest.approx(float((top_k(scores, 1)[:, 0] == labels).mean()))
