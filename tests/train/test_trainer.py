@@ -118,9 +118,9 @@ def test_checkpoint_records_the_store_preprocessing(tiny_store, tmp_path):
 def test_validation_scores_through_the_candidate_builder_with_and_without_glyphs(tmp_path, tiny_chars):
     """HierCode with the image<->image term on; validation reports decomposition-only and, with
     --val-glyphs, reference-glyph scores from the one zero-shot core (same numbers as calling it)."""
+    from hieralign.knowledge import protocols
     from hieralign.models.char.candidates import build_candidates
     from hieralign.models.char.zeroshot import TorchCharEncoder, ZeroShotClassifier, top_k
-    from hieralign.knowledge import protocols
     from hieralign.train.char_task import CharTask
 
     from .storefix import SEEN_M, render_store
