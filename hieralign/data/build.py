@@ -148,10 +148,40 @@ def _faces_for(args: argparse.Namespace, chars: list[str]) -> list[FontFace]:
     return faces
 
 
+def _select(args: argparse.Namespace):
+    """The selection; `--charset wide` first finds what the training families draw (data/wide.py)."""
+    if args.charset.strip().lower() != "wide":
+        return select_chars(args.charset, args.split, args.seen, args.part, args.role)
+    if args.role != "train":
+        raise SystemExit("hieralign data build: --charset wide is a training vocabulary (--role train)")
+    import tempfile
+
+    from hieralign.data.wide import wide_charset
+    from hieralign.knowledge.charsets import charset
+
+    base = [c for c in charset("jis2-zs")[: -len(charset("jis2"))]]  # faces must cover the known classes
+    chars = wide_charset(_faces_for(args, base), args.max_classes)
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", encoding="utf-8", delete=False) as f:
+        f.write("\n".join(chars) + "\n")
+    try:
+        sel = select_chars(f.name, None, None, "all", "train")
+    finally:
+        os.unlink(f.name)
+    sel.charset_name = "wide"
+    sel.split = "jis2-zs-wide"
+    sel.notes.insert(0, f"wide vocabulary: {len(sel.chars):,} classes (kana + CJK Unified + Ext A drawn by the "
+                        f"training families, reserved JIS level 2 excluded{', capped' if args.max_classes else ''})")
+    return sel
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="hieralign data build", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--charset", default="etl9g", help="charset name, comma list or file (store label space)")
+    p.add_argument("--charset", default="etl9g", help="charset name, comma list or file (store label space); "
+                   "'wide' = every kana / CJK Unified / Ext A character the training families draw (train with "
+                   "--split jis2-zs-wide)")
+    p.add_argument("--max-classes", type=int, default=0, help="--charset wide: keep at most this many classes "
+                   "(the jis2-zs ones first, then the most widely drawn); 0 = all")
     p.add_argument("--split", default="etl9g-zs", help="zero-shot protocol (etl9g-zs, gb-zs) or 'none'")
     p.add_argument("--seen", type=int, default=None, help="m: the first m classes are seen (default: the protocol's largest m)")
     p.add_argument("--part", choices=("seen", "unseen", "all"), default=None,
@@ -181,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         raise SystemExit(f"hieralign data build: unknown style(s) {unknown}; choose from {', '.join(STYLES)}")
     started = time.time()
-    sel = select_chars(args.charset, args.split, args.seen, args.part, args.role)
+    sel = _select(args)
     chars = sel.chars[: args.limit_chars] if args.limit_chars else sel.chars
     faces = _faces_for(args, chars) if "printed" in styles else []
     seed = args.seed + (EVAL_SEED_OFFSET if args.role == "eval" else 0)

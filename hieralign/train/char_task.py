@@ -27,6 +27,9 @@ from hieralign.train.data import ClassPlan, class_chunked_order, plan_classes, s
 from hieralign.train.engine import EngineConfig
 from hieralign.utils.seed import seed_everything
 
+SPARSE_CODES_ABOVE = 8192  # HierCode: training classes above which the class codes are a sparse matrix
+BANK_CHUNK = 512  # classes per text-tower call when the Hi-GITA bank is refreshed
+
 
 @dataclass
 class CharTaskConfig:
@@ -38,6 +41,7 @@ class CharTaskConfig:
     val_classes: int = 100  # seen classes held out (images excluded) for zero-shot validation / `best`
     val_max_images: int = 3000  # validation images evaluated per validation (a fixed, seeded subset)
     images_per_class: int = 2  # k: batches are built from runs of k images of one class (B/k classes per batch)
+    text_bank_every: int = 0  # Hi-GITA: refresh a memory bank of every training class's text embedding every N steps; the character loss then sees every class each step (0 = off)
     text_classes_per_step: int = 0  # Hi-GITA: pad the batch's classes with random training classes up to this (0 = off)
     loss_weights: str = ""  # Hi-GITA "stroke,radical,character" loss weights; "" = the preset's (0.3,0.5,0.2)
     val_glyphs: bool = False  # validation also scores with reference glyphs of the store's training faces (slower)
@@ -70,8 +74,9 @@ class LossStep(nn.Module):
         super().__init__()
         self.model, self.image_weight = model, image_weight
 
-    def forward(self, images, labels, strokes, ids, codes, text_labels):
-        return self.model.loss(images, labels, TextBatch(strokes, ids, codes), text_labels, self.image_weight)
+    def forward(self, images, labels, strokes, ids, codes, text_labels, bank=None, bank_labels=None):
+        return self.model.loss(images, labels, TextBatch(strokes, ids, codes), text_labels, self.image_weight,
+                               bank, bank_labels)
 
     def state_dict(self, *args, **kwargs):
         return self.model.state_dict(*args, **kwargs)
@@ -92,7 +97,7 @@ class CharTask:
         self.cfg, self.engine = cfg, engine
         self.store = GlyphStore.open(cfg.data)
         self.preprocess = GlyphPreprocess.from_store_meta(self.store.meta)
-        self.plan: ClassPlan = plan_classes(cfg.split, cfg.seen, cfg.val_classes, engine.seed)
+        self.plan: ClassPlan = plan_classes(cfg.split, cfg.seen, cfg.val_classes, engine.seed, self.store.charset)
         self.sel = select_images(self.store, self.plan, cfg.limit_samples, cfg.val_max_images, engine.seed)
         if not len(self.sel.train):
             raise ValueError(f"{cfg.data}: no usable training images under {cfg.split} (dropped: {self.sel.dropped})")
@@ -103,6 +108,8 @@ class CharTask:
         self._augmenter: Any = None
         self._order: tuple[int, np.ndarray] | None = None
         self._faces: list | None = None
+        self._bank: tuple[int, torch.Tensor] | None = None  # (refresh step, (V,D)) Hi-GITA memory bank
+        self._step = 0  # global step of the batch being trained (the bank's refresh clock)
 
     def _build_model(self) -> None:
         cfg = self.cfg
@@ -125,6 +132,9 @@ class CharTask:
         self.net: HierCodeWithHiGITA = net
         self.model = LossStep(net, cfg.image_loss_weight)
         self.texts = self.tokenizer.encode(self.plan.train_chars)
+        if not higita and len(self.plan.train_chars) > SPARSE_CODES_ABOVE:
+            # a wide vocabulary: the dense (V x codebook) multi-hot would cost V*C*D FLOPs a step
+            self.texts = TextBatch(self.texts.strokes, self.texts.ids, self.texts.codes.to_sparse())
 
     # ---------------------------------------------------------------- engine protocol
     def steps_per_epoch(self, world_size: int) -> int:
@@ -138,6 +148,7 @@ class CharTask:
 
     def batch(self, epoch: int, step: int, rank: int, world_size: int) -> dict[str, torch.Tensor]:
         b = self.engine.batch_size
+        self._step = epoch * self.steps_per_epoch(world_size) + step
         start = (step * world_size + rank) * b
         idx = np.sort(self._epoch_order(epoch)[start:start + b])
         images = torch.from_numpy(np.asarray(self.store.images[idx])).float().div_(255.0)[:, None]
@@ -162,10 +173,32 @@ class CharTask:
         if self.cfg.augment:
             images = self._augment(images.cpu(), generator).to(images.device)
         classes = self._text_classes(labels, generator)
-        texts = self.texts.select(classes)
         device = images.device
+        if not self.net.use_higita_enhancement:  # every class each step: no selection (codes may be sparse)
+            return model(images, labels, self.texts.strokes.to(device), self.texts.ids.to(device),
+                         self.texts.codes.to(device), classes.to(device))
+        texts = self.texts.select(classes)
+        bank = self._text_bank(device)
+        extra = (bank, torch.arange(len(bank), device=device)) if bank is not None else ()
         return model(images, labels, texts.strokes.to(device), texts.ids.to(device), texts.codes.to(device),
-                     classes.to(device))
+                     classes.to(device), *extra)
+
+    @torch.no_grad()
+    def _text_bank(self, device: torch.device) -> torch.Tensor | None:
+        """Hi-GITA: (V,D) detached text embeddings of every training class, re-encoded (eval mode)
+        at every multiple of `text_bank_every` steps and on the first step of a (resumed) run."""
+        every = self.cfg.text_bank_every
+        if every <= 0:
+            return None
+        if self._bank is None or self._step // every != self._bank[0] // every:
+            net, was_training = self.net, self.net.training
+            net.eval()
+            n = len(self.plan.train_chars)
+            rows = [net.encode_text(self.texts.select(torch.arange(i, min(n, i + BANK_CHUNK))).to(device))
+                    for i in range(0, n, BANK_CHUNK)]
+            net.train(was_training)
+            self._bank = (self._step, torch.cat(rows))
+        return self._bank[1].to(device)
 
     def _augment(self, images: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
         if self._augmenter is None:

@@ -144,3 +144,44 @@ def test_validation_scores_through_the_candidate_builder_with_and_without_glyphs
     scores = ZeroShotClassifier(enc, {}).scores(enc.encode_images(images), matrix, "decomposition")[0]
     labels = np.array([task.plan.val_chars.index(task.store.charset[i]) for i in task.store.labels[task.sel.val]])
     assert metrics["val_top1"] == pytest.approx(float((top_k(scores, 1)[:, 0] == labels).mean()))
+
+
+def test_hiercode_sparse_codes_give_the_dense_loss(tiny_store, monkeypatch):
+    """A wide vocabulary keeps the class codes sparse: same loss and gradient as dense."""
+    from hieralign.train import char_task
+
+    args = train_args(tiny_store, "unused", "--preset", "standard", "--no-augment")
+    dense = char_task.CharTask(*char_cli.parse_config(args))
+    monkeypatch.setattr(char_task, "SPARSE_CODES_ABOVE", 0)
+    sparse = char_task.CharTask(*char_cli.parse_config(args))
+    assert sparse.texts.codes.is_sparse and not dense.texts.codes.is_sparse
+    batch = dense.batch(0, 0, 0, 1)
+    out = [task.training_forward(task.model, batch, torch.Generator().manual_seed(0))["total"] for task in (dense, sparse)]
+    assert torch.allclose(out[0], out[1], atol=1e-5)
+    for o in out:
+        o.backward()
+    assert torch.allclose(dense.net.text_encoder.codebook.grad, sparse.net.text_encoder.codebook.grad, atol=1e-6)
+
+
+def test_higita_memory_bank_scores_every_training_class(tiny_store):
+    """With --text-bank-every the character loss has a column for every training class, and the
+    bank is refreshed on the schedule (not every step)."""
+    args = train_args(tiny_store, "unused", "--use-higita", "--text-bank-every", "2", "--no-augment",
+                      "--text-classes-per-step", "0")
+    from hieralign.train.char_task import CharTask
+
+    task = CharTask(*char_cli.parse_config(args))
+    g = torch.Generator().manual_seed(0)
+    task.training_forward(task.model, task.batch(0, 0, 0, 1), g)
+    first = task._bank
+    assert first is not None and first[1].shape == (len(task.plan.train_chars), task.net.config.embed_dim)
+    task.training_forward(task.model, task.batch(0, 1, 0, 1), g)
+    assert task._bank is first  # step 1: same bank
+    task.training_forward(task.model, task.batch(0, 2, 0, 1), g)
+    assert task._bank is not first and task._bank[0] == 2
+    # the bank changes the loss: classes absent from the batch now count as negatives
+    plain = CharTask(*char_cli.parse_config(train_args(tiny_store, "unused", "--use-higita", "--no-augment")))
+    batch = task.batch(0, 0, 0, 1)
+    with_bank = task.training_forward(task.model, batch, torch.Generator().manual_seed(0))["character"]
+    without = plain.training_forward(plain.model, batch, torch.Generator().manual_seed(0))["character"]
+    assert float(with_bank) > float(without)

@@ -45,9 +45,17 @@ class FineGrainedContrastiveLoss(nn.Module):
         self.cfg = cfg
 
     def forward(self, image: dict[str, torch.Tensor], text: dict[str, torch.Tensor], image_labels: torch.Tensor,
-                text_labels: torch.Tensor, logit_scale: torch.Tensor) -> dict[str, torch.Tensor]:
+                text_labels: torch.Tensor, logit_scale: torch.Tensor, bank: torch.Tensor | None = None,
+                bank_labels: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        """`bank` (V,D) / `bank_labels` (V,): detached text embeddings of every training class (a
+        memory bank refreshed every few steps); with it the character loss sees every class each
+        step, the batch's classes with fresh embeddings (and gradient), the others from the bank."""
         img_lab, txt_lab = gather_with_grad(image_labels), gather_with_grad(text_labels)
-        char_logits = logit_scale * gather_with_grad(image["character"]) @ gather_with_grad(text["character"]).t()
+        columns = gather_with_grad(text["character"])
+        if bank is not None and bank_labels is not None and len(bank):
+            stale = ~torch.isin(bank_labels, txt_lab)  # fresh rows replace their bank copies
+            columns, txt_lab = torch.cat([columns, bank[stale].detach()]), torch.cat([txt_lab, bank_labels[stale]])
+        char_logits = logit_scale * gather_with_grad(image["character"]) @ columns.t()
         losses = {"character": symmetric_nce(char_logits, img_lab, txt_lab)}
         losses.update(self._token_losses(image, text, image_labels, text_labels, logit_scale))
         c = self.cfg
@@ -76,7 +84,9 @@ class HierCodeLoss(nn.Module):
     """Baseline: cross-entropy of scaled cosine logits against every training class prototype."""
 
     def forward(self, image: dict[str, torch.Tensor], text: dict[str, torch.Tensor], image_labels: torch.Tensor,
-                text_labels: torch.Tensor, logit_scale: torch.Tensor) -> dict[str, torch.Tensor]:
+                text_labels: torch.Tensor, logit_scale: torch.Tensor, bank: torch.Tensor | None = None,
+                bank_labels: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        # every training class is already a column each step: a bank would add nothing
         logits = logit_scale * image["character"] @ text["character"].t()
         loss = multi_positive_nce(logits, image_labels[:, None] == text_labels[None, :])
         return {"character": loss, "total": loss}

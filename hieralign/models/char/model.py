@@ -75,12 +75,14 @@ class HierCodeWithHiGITA(nn.Module):
         return {"logits": logits, "features": features}
 
     def loss(self, images: torch.Tensor, image_labels: torch.Tensor, texts: TextBatch,
-             text_labels: torch.Tensor, image_weight: float = 0.0) -> dict[str, torch.Tensor]:
+             text_labels: torch.Tensor, image_weight: float = 0.0, bank: torch.Tensor | None = None,
+             bank_labels: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
         """Training loss of images against the texts of `text_labels` (positives by equal label),
-        plus `image_weight` x the image<->image loss (same class = positive) when it is > 0."""
+        plus `image_weight` x the image<->image loss (same class = positive) when it is > 0.
+        `bank`/`bank_labels`: Hi-GITA's memory bank of every training class (see the criterion)."""
         image = self.image_encoder(images)
         text = self.encode_text_features(texts)
-        losses = self.criterion(image, text, image_labels, text_labels, self.logit_scale())
+        losses = self.criterion(image, text, image_labels, text_labels, self.logit_scale(), bank, bank_labels)
         if image_weight > 0:
             losses["image"] = image_image_loss(image["character"], image_labels, self.logit_scale())
             losses["total"] = losses["total"] + image_weight * losses["image"]
