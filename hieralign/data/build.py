@@ -28,20 +28,21 @@ from hieralign.data.fonts import (
     source_names,
     training_faces,
 )
-from hieralign.data.handwriting import HandwritingConfig, sample_rng, synthesize
+from hieralign.data.handwriting import HandwritingConfig, sample_rng, synthesize, synthesize_canvas
 from hieralign.data.render import RenderConfig, render_glyph, render_variant
 from hieralign.data.selection import select_chars
 from hieralign.data.store import GlyphStoreWriter
 from hieralign.utils.progress import progress
 
-STYLES = ("printed", "handwriting")
+STYLES = ("printed", "handwriting", "canvas")  # canvas = pen-drawn (workbench) strokes from KanjiVG
 EVAL_SEED_OFFSET = 1_000_003  # eval handwriting uses seed + this: a disjoint random stream
 CHUNK = 256  # images per task sent to a worker
+CANVAS_SEED_OFFSET = 7_919  # canvas style: its own random stream beside the handwriting one
 
 
 @dataclass(frozen=True)
 class Task:
-    style: str  # "printed" | "handwriting"
+    style: str  # "printed" | "handwriting" | "canvas"
     chars: tuple[str, ...]  # characters of this chunk
     face: FontFace | None  # printed: the face; handwriting: None
     source: str  # store source name of every image of the chunk
@@ -63,10 +64,14 @@ def _render_task(args: tuple[Task, RenderConfig, HandwritingConfig]) -> tuple[np
     from hieralign.knowledge.strokes import StrokeDatabase
 
     db = StrokeDatabase.load()
+    # canvas samples draw on their own stream: a canvas and a handwriting sample never share a writer
+    seed = task.seed + CANVAS_SEED_OFFSET if task.style == "canvas" else task.seed
     for ch in task.chars:
         paths, types = db.paths(ch), db.types(ch)
         for k in range(task.first_copy, task.first_copy + task.copies):
-            images.append(synthesize(paths, sample_rng(task.seed, ch, k), hcfg, types))
+            rng = sample_rng(seed, ch, k)
+            images.append(synthesize_canvas(paths, rng, hcfg) if task.style == "canvas"
+                          else synthesize(paths, rng, hcfg, types))
             labels.append(ch)
     return np.stack(images), labels, task.source
 
@@ -77,7 +82,7 @@ def _chunks(chars: list[str], per_char: int) -> list[tuple[str, ...]]:
 
 
 def plan_tasks(chars: list[str], styles: list[str], faces: list[FontFace], per_font: int, hw_per_char: int,
-               seed: int) -> tuple[list[Task], list[str]]:
+               seed: int, canvas_per_char: int = 0) -> tuple[list[Task], list[str]]:
     """Tasks in a fixed order, plus notes about characters that could not be produced."""
     tasks, notes = [], []
     if "printed" in styles:
@@ -96,6 +101,13 @@ def plan_tasks(chars: list[str], styles: list[str], faces: list[FontFace], per_f
             notes.append(f"handwriting: {len(chars) - len(with_strokes)} characters have no stroke paths, skipped")
         tasks += [Task("handwriting", c, None, "synthetic-handwriting", hw_per_char, 0, seed)
                   for c in _chunks(with_strokes, hw_per_char)]
+    if "canvas" in styles and canvas_per_char > 0:
+        from hieralign.knowledge.strokes import StrokeDatabase
+
+        db = StrokeDatabase.load()
+        with_strokes = [c for c in chars if db.has(c)]
+        tasks += [Task("canvas", c, None, "synthetic-canvas", canvas_per_char, 0, seed)
+                  for c in _chunks(with_strokes, canvas_per_char)]
     return tasks, notes
 
 
@@ -136,21 +148,52 @@ def _faces_for(args: argparse.Namespace, chars: list[str]) -> list[FontFace]:
     return faces
 
 
+def _select(args: argparse.Namespace):
+    """The selection; `--charset wide` first finds what the training families draw (data/wide.py)."""
+    if args.charset.strip().lower() != "wide":
+        return select_chars(args.charset, args.split, args.seen, args.part, args.role)
+    if args.role != "train":
+        raise SystemExit("hieralign data build: --charset wide is a training vocabulary (--role train)")
+    import tempfile
+
+    from hieralign.data.wide import wide_charset
+    from hieralign.knowledge.charsets import charset
+
+    base = [c for c in charset("jis2-zs")[: -len(charset("jis2"))]]  # faces must cover the known classes
+    chars = wide_charset(_faces_for(args, base), args.max_classes)
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", encoding="utf-8", delete=False) as f:
+        f.write("\n".join(chars) + "\n")
+    try:
+        sel = select_chars(f.name, None, None, "all", "train")
+    finally:
+        os.unlink(f.name)
+    sel.charset_name = "wide"
+    sel.split = "jis2-zs-wide"
+    sel.notes.insert(0, f"wide vocabulary: {len(sel.chars):,} classes (kana + CJK Unified + Ext A drawn by the "
+                        f"training families, reserved JIS level 2 excluded{', capped' if args.max_classes else ''})")
+    return sel
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="hieralign data build", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--charset", default="etl9g", help="charset name, comma list or file (store label space)")
+    p.add_argument("--charset", default="etl9g", help="charset name, comma list or file (store label space); "
+                   "'wide' = every kana / CJK Unified / Ext A character the training families draw (train with "
+                   "--split jis2-zs-wide)")
+    p.add_argument("--max-classes", type=int, default=0, help="--charset wide: keep at most this many classes "
+                   "(the jis2-zs ones first, then the most widely drawn); 0 = all")
     p.add_argument("--split", default="etl9g-zs", help="zero-shot protocol (etl9g-zs, gb-zs) or 'none'")
     p.add_argument("--seen", type=int, default=None, help="m: the first m classes are seen (default: the protocol's largest m)")
     p.add_argument("--part", choices=("seen", "unseen", "all"), default=None,
                    help="which part of the split to render (default: seen for train, unseen for eval)")
     p.add_argument("--role", choices=("train", "eval"), default="train")
-    p.add_argument("--styles", default="printed,handwriting", help="comma list of: printed, handwriting")
+    p.add_argument("--styles", default="printed,handwriting", help="comma list of: printed, handwriting, canvas")
     p.add_argument("--out", required=True, help="output store directory")
     p.add_argument("--fonts", default=None, help="comma list of font families (default: the role's families)")
     p.add_argument("--per-font", type=int, default=1, help="images per character and font face")
     p.add_argument("--hw-per-char", type=int, default=40, help="synthetic handwriting samples per character (40: the default "
                    "etl9g-zs m=2036 build then holds >= 100k images, 80 %% handwriting)")
+    p.add_argument("--canvas-per-char", type=int, default=2, help="pen-drawn (canvas style) samples per character")
     p.add_argument("--size", type=int, default=64, help="image side in pixels")
     p.add_argument("--margin", type=int, default=4, help="blank border around the fitted glyph")
     p.add_argument("--min-coverage", type=float, default=0.95, help="min share of the chars a face must draw")
@@ -168,11 +211,11 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         raise SystemExit(f"hieralign data build: unknown style(s) {unknown}; choose from {', '.join(STYLES)}")
     started = time.time()
-    sel = select_chars(args.charset, args.split, args.seen, args.part, args.role)
+    sel = _select(args)
     chars = sel.chars[: args.limit_chars] if args.limit_chars else sel.chars
     faces = _faces_for(args, chars) if "printed" in styles else []
     seed = args.seed + (EVAL_SEED_OFFSET if args.role == "eval" else 0)
-    tasks, notes = plan_tasks(chars, styles, faces, args.per_font, args.hw_per_char, seed)
+    tasks, notes = plan_tasks(chars, styles, faces, args.per_font, args.hw_per_char, seed, args.canvas_per_char)
     rcfg = RenderConfig(size=args.size, margin=args.margin)
     hcfg = HandwritingConfig(size=args.size, margin=args.margin)
     meta = {"builder": "hieralign data build", "build_args": vars(args), **sel.meta(), "styles_requested": styles,

@@ -14,6 +14,12 @@ One sample = one imaginary writer writing one character:
   the ink and fitted exactly like printed glyphs (`render.normalize_glyph`).
 Everything is drawn from the numpy Generator passed in, so a (seed, char, sample) triple always
 gives the same image.
+
+`synthesize_canvas` is the pen-drawn style of the workbench canvas (a mouse or a finger): the
+same writer jitter, but uniform-width polylines with round caps and joins, no pressure profile,
+no brush taper, full black ink, the pointer sampled every few pixels (straight segments between
+samples). Like every synthetic style it is drawn from KanjiVG strokes, so it trains on seen
+characters only and never describes a candidate (DESIGN §4).
 """
 
 from __future__ import annotations
@@ -48,6 +54,9 @@ class HandwritingConfig:
     wobble: float = 0.008  # std of the smooth along-stroke displacement (box units)
     join_probability: tuple[float, float] = (0.0, 0.35)  # per-writer chance of joining consecutive strokes
     ink: tuple[float, float] = (0.72, 1.0)  # peak ink intensity range (pencil .. pen)
+    canvas_width: tuple[float, float] = (0.02, 0.1)  # canvas style: line width range in box units (pen 4-24 px on 256)
+    canvas_step: tuple[float, float] = (0.012, 0.045)  # canvas style: distance between pointer samples (box units)
+    canvas_sloppiness: tuple[float, float] = (0.4, 1.2)  # canvas style: jitter multiplier (a mouse wobbles too)
 
 
 def _resample(poly: np.ndarray, step: float) -> np.ndarray:
@@ -196,6 +205,30 @@ def synthesize(paths: list[np.ndarray], rng: np.random.Generator, cfg: Handwriti
     ink = np.asarray(img)
     out = normalize_glyph(ink, cfg.size, cfg.margin, threshold=16)
     return (out.astype(np.float32) * style["ink"]).astype(np.uint8)
+
+
+def synthesize_canvas(paths: list[np.ndarray], rng: np.random.Generator, cfg: HandwritingConfig | None = None
+                      ) -> np.ndarray:
+    """One pen-drawn (canvas) sample: uniform width, round caps, straight segments between pointer
+    samples, full ink. Returns uint8 (size, size) ink intensity, fitted like every glyph."""
+    cfg = cfg or HandwritingConfig()
+    style = {"sloppy": rng.uniform(*cfg.canvas_sloppiness), "slant": rng.normal(0, cfg.slant)}
+    affine = _char_affine(rng, cfg, style)
+    canvas = cfg.size * cfg.supersample
+    pad = 0.25
+    to_px = canvas / (1 + 2 * pad)
+    radius = max(1.0, rng.uniform(*cfg.canvas_width) * to_px / 2)
+    step = rng.uniform(*cfg.canvas_step) * to_px
+    img = Image.new("L", (canvas, canvas), 0)
+    draw = ImageDraw.Draw(img)
+    for poly in paths:
+        pts, wobble = _jitter_stroke(np.asarray(poly, np.float64), rng, cfg, style["sloppy"])
+        pts = ((pts - 0.5) @ affine.T + 0.5 + pad) * to_px
+        pointer = _resample(pts, step)
+        pointer = pointer + _wobble(len(pointer), wobble) * to_px
+        dense = np.concatenate([_resample(pointer[i:i + 2], max(1.0, radius)) for i in range(len(pointer) - 1)])
+        _draw_stroke(draw, dense, np.full(len(dense), radius), 255)
+    return normalize_glyph(np.asarray(img), cfg.size, cfg.margin, threshold=16)
 
 
 def sample_rng(seed: int, char: str, sample: int) -> np.random.Generator:

@@ -32,9 +32,10 @@ class CharExportConfig:
     out: str  # output directory
     int8: bool = False  # also write image_tower.int8.onnx
     candidates: list[str] = field(default_factory=lambda: ["etl9g"])  # candidate sets to pre-encode (charset names)
-    int8_method: str = "dynamic"  # "dynamic" (MatMul/Gemm weights; best top-1 agreement) or "static" (QDQ, calibrated)
+    int8_method: str = "static"  # "static" (QDQ per-channel Conv+MatMul, calibrated; falls back to dynamic) or "dynamic"
     calibration: int = 256  # glyphs rendered from training fonts for static INT8 calibration
-    parity_images: int = 32  # rendered glyphs used to record ONNX-vs-PyTorch differences in export.json
+    parity_images: int = 64  # rendered glyphs (not calibration ones) for ONNX-vs-PyTorch parity in export.json
+    min_int8_agreement: float = 0.995  # static INT8 below this top-1 agreement falls back to dynamic when that is better
 
 
 def _sha256(path: Path) -> str:
@@ -120,22 +121,47 @@ def export_char(cfg: CharExportConfig) -> dict[str, Any]:
     sets = {name: _write_candidates(rec, name, resolve_candidates(name), out) for name in cfg.candidates}
     manifest: dict[str, Any] = {**meta, "opset": OPSET, "text_inputs": names, "candidate_sets": sets,
                                 "files": {}, "export_config": asdict(cfg)}
-    calib = calibration_glyphs(train_chars or resolve_candidates(cfg.candidates[0]),
-                               max(cfg.calibration, cfg.parity_images), size)
-    if cfg.int8:
-        if cfg.int8_method not in ("dynamic", "static"):
-            raise ValueError(f"int8 method {cfg.int8_method!r}: choose dynamic or static")
-        static = cfg.int8_method == "static" and cfg.calibration > 0
-        manifest["int8"] = quantize_int8(out / "image_tower.onnx", out / "image_tower.int8.onnx",
-                                         calib[: cfg.calibration] if static else None)
+    glyphs = calibration_glyphs(train_chars or resolve_candidates(cfg.candidates[0]),
+                                max(0, cfg.calibration) + cfg.parity_images, size)
+    calib, held_out = glyphs[: max(0, cfg.calibration)], glyphs[max(0, cfg.calibration):]
     from hieralign.export.parity import measure_parity
 
-    manifest["parity"] = measure_parity(rec, out, calib[: cfg.parity_images], cfg.int8)
+    if cfg.int8:
+        manifest["int8"] = _quantize(cfg, rec, out, calib, held_out)
+    manifest["parity"] = measure_parity(rec, out, held_out if len(held_out) else calib, cfg.int8)
     for f in sorted(out.rglob("*")):
         if f.is_file() and f.name != "export.json":
             manifest["files"][str(f.relative_to(out))] = {"bytes": f.stat().st_size, "sha256": _sha256(f)}
     atomic_write_json(out / "export.json", manifest)
     return manifest
+
+
+def _quantize(cfg: CharExportConfig, rec: Any, out: Path, calib: np.ndarray, held_out: np.ndarray) -> dict[str, Any]:
+    """Static INT8 (calibrated on training-font renders) unless asked for dynamic or nothing was
+    rendered; a static result whose top-1 agreement with torch on held-out renders is below
+    `min_int8_agreement` is replaced by dynamic INT8 when that agrees better."""
+    from hieralign.export.parity import measure_parity
+
+    if cfg.int8_method not in ("dynamic", "static"):
+        raise ValueError(f"int8 method {cfg.int8_method!r}: choose dynamic or static")
+    src, dst = out / "image_tower.onnx", out / "image_tower.int8.onnx"
+    if cfg.int8_method == "dynamic" or not len(calib):
+        return quantize_int8(src, dst, None)
+    how = quantize_int8(src, dst, calib)
+    if not len(held_out):
+        return how
+    static_agree = measure_parity(rec, out, held_out, True).get("top1_agreement_int8", 1.0)
+    how["top1_agreement_held_out"] = static_agree
+    if static_agree >= cfg.min_int8_agreement:
+        return how
+    dyn_path = out / "image_tower.int8-dynamic.onnx"
+    dyn = quantize_int8(src, dyn_path, None)
+    dyn_path.replace(dst)  # measure_parity reads image_tower.int8.onnx
+    dyn_agree = measure_parity(rec, out, held_out, True).get("top1_agreement_int8", 0.0)
+    if dyn_agree > static_agree:
+        return {**dyn, "top1_agreement_held_out": dyn_agree, "fallback_from": how}
+    quantize_int8(src, dst, calib)  # static was better after all: restore it
+    return {**how, "dynamic_tried": dyn_agree}
 
 
 def _write_candidates(rec: Any, name: str, chars: list[str], out: Path) -> dict[str, Any]:

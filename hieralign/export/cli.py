@@ -20,10 +20,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--int8", action="store_true", help="also write an INT8 image tower")
     p.add_argument("--candidates", default="etl9g",
                    help="comma-separated charset names to pre-encode as candidate matrices (default etl9g)")
-    p.add_argument("--int8-method", choices=("dynamic", "static"), default="dynamic",
-                   help="dynamic: int8 MatMul/Gemm weights (default, best agreement); static: QDQ incl. convs, calibrated")
+    p.add_argument("--int8-method", choices=("dynamic", "static"), default="static",
+                   help="static (default): QDQ per-channel Conv+MatMul calibrated on training-font renders, depthwise "
+                        "convs and the embedding projection kept float, dynamic INT8 as the fallback when it agrees "
+                        "better with fp32; dynamic: int8 MatMul/Gemm weights only")
     p.add_argument("--calibration", type=int, default=256,
-                   help="glyphs rendered from training fonts for --int8-method static")
+                   help="glyphs rendered from training fonts for --int8-method static (0 = dynamic)")
     return p
 
 

@@ -6,6 +6,9 @@
   first *m*, m ∈ {500, 1000, 1500, 2000, 2755} (the HWDB protocol of the literature).
 - ``jis2-zs``: the shipped model's protocol: seen = every kana, ETL9G and GB2312 character
   that is not JIS level 2; unseen = the reserved JIS level-2 kanji.
+- ``jis2-zs-wide``: the same unseen set, open seen vocabulary: seen = every class of the
+  training store that is not reserved (`data build --charset wide`: every character the
+  installed training families draw among CJK Unified Ideographs + Extension A + kana).
 - Reserved: JIS X 0208 level-2 kanji are never used as training images of a reported or
   shipped model (``reserved()``).
 """
@@ -26,6 +29,7 @@ class Protocol:
     n_unseen: int  # the last n_unseen classes are the unseen (zero-shot test) classes
     seen_sizes: tuple[int, ...]  # allowed m: seen = the first m classes
     description: str  # one line for help texts and reports
+    open_seen: bool = False  # seen = the training data's own classes minus the unseen/reserved ones
 
 
 PROTOCOLS: dict[str, Protocol] = {
@@ -51,6 +55,10 @@ def _register_jis2_zs() -> None:
 
 
 _register_jis2_zs()
+PROTOCOLS["jis2-zs-wide"] = Protocol(
+    "jis2-zs-wide", "jis2", "J", len(charset("jis2")), (), "every non-reserved class of the training store "
+    "(data build --charset wide: CJK Unified + Ext A + kana drawn by the training families); unseen = JIS level 2",
+    open_seen=True)
 
 # Which IDS alternative each named charset uses (DEVELOPING.md "Regions").
 _REGIONS = {"gb2312": "G", "hiragana": "J", "katakana": "J", "kana": "J", "etl9g": "J",
@@ -64,9 +72,12 @@ def get_protocol(name: str) -> Protocol:
         raise KeyError(f"unknown protocol {name!r}; known: {', '.join(PROTOCOLS)}") from None
 
 
-def split(name: str, seen: int | None = None) -> tuple[list[str], list[str]]:
-    """Return (seen_chars, unseen_chars) for a protocol; `seen` defaults to the largest m."""
+def split(name: str, seen: int | None = None, available: list[str] | None = None) -> tuple[list[str], list[str]]:
+    """Return (seen_chars, unseen_chars) for a protocol; `seen` defaults to the largest m.
+    An open-vocabulary protocol takes its seen classes from `available` (a store's classes)."""
     proto = get_protocol(name)
+    if proto.open_seen:
+        return _open_split(proto, available, seen)
     classes = charset(proto.charset)
     m = max(proto.seen_sizes) if seen is None else int(seen)
     if m not in proto.seen_sizes:
@@ -74,6 +85,17 @@ def split(name: str, seen: int | None = None) -> tuple[list[str], list[str]]:
     unseen = classes[-proto.n_unseen:]
     seen_chars = classes[:m]
     assert not set(seen_chars) & set(unseen), "seen and unseen overlap: charset order changed?"
+    return seen_chars, unseen
+
+
+def _open_split(proto: Protocol, available: list[str] | None, seen: int | None) -> tuple[list[str], list[str]]:
+    unseen = charset(proto.charset)[-proto.n_unseen:]
+    if available is None:  # evaluation asks for the unseen classes only; the seen ones live in the checkpoint
+        return [], unseen
+    banned = set(unseen) | set(reserved())
+    seen_chars = [c for c in dict.fromkeys(available) if c not in banned]
+    if seen is not None and seen != len(seen_chars) and available:
+        raise ValueError(f"protocol {proto.name}: the store gives {len(seen_chars)} seen classes, not {seen}")
     return seen_chars, unseen
 
 

@@ -27,6 +27,9 @@ from hieralign.train.data import ClassPlan, class_chunked_order, plan_classes, s
 from hieralign.train.engine import EngineConfig
 from hieralign.utils.seed import seed_everything
 
+SPARSE_CODES_ABOVE = 8192  # HierCode: training classes above which the class codes are a sparse matrix
+BANK_CHUNK = 512  # classes per text-tower call when the Hi-GITA bank is refreshed
+
 
 @dataclass
 class CharTaskConfig:
@@ -38,8 +41,11 @@ class CharTaskConfig:
     val_classes: int = 100  # seen classes held out (images excluded) for zero-shot validation / `best`
     val_max_images: int = 3000  # validation images evaluated per validation (a fixed, seeded subset)
     images_per_class: int = 2  # k: batches are built from runs of k images of one class (B/k classes per batch)
+    text_bank_every: int = 0  # Hi-GITA: refresh a memory bank of every training class's text embedding every N steps; the character loss then sees every class each step (0 = off)
     text_classes_per_step: int = 0  # Hi-GITA: pad the batch's classes with random training classes up to this (0 = off)
     loss_weights: str = ""  # Hi-GITA "stroke,radical,character" loss weights; "" = the preset's (0.3,0.5,0.2)
+    val_glyphs: bool = False  # validation also scores with reference glyphs of the store's training faces (slower)
+    image_loss_weight: float = 0.5  # weight of the image<->image contrastive term (same class = positive; 0 = off)
     augment: bool = True  # batch augmentation from hieralign.data.augment (seeded, never flips)
     limit_samples: int = 0  # use at most this many training images (seeded subset; 0 = all)
 
@@ -64,12 +70,13 @@ class LossStep(nn.Module):
     Its state dict is the model's own (no `model.` prefix): checkpoints load into a bare model.
     """
 
-    def __init__(self, model: HierCodeWithHiGITA):
+    def __init__(self, model: HierCodeWithHiGITA, image_weight: float = 0.0):
         super().__init__()
-        self.model = model
+        self.model, self.image_weight = model, image_weight
 
-    def forward(self, images, labels, strokes, ids, codes, text_labels):
-        return self.model.loss(images, labels, TextBatch(strokes, ids, codes), text_labels)
+    def forward(self, images, labels, strokes, ids, codes, text_labels, bank=None, bank_labels=None):
+        return self.model.loss(images, labels, TextBatch(strokes, ids, codes), text_labels, self.image_weight,
+                               bank, bank_labels)
 
     def state_dict(self, *args, **kwargs):
         return self.model.state_dict(*args, **kwargs)
@@ -90,7 +97,7 @@ class CharTask:
         self.cfg, self.engine = cfg, engine
         self.store = GlyphStore.open(cfg.data)
         self.preprocess = GlyphPreprocess.from_store_meta(self.store.meta)
-        self.plan: ClassPlan = plan_classes(cfg.split, cfg.seen, cfg.val_classes, engine.seed)
+        self.plan: ClassPlan = plan_classes(cfg.split, cfg.seen, cfg.val_classes, engine.seed, self.store.charset)
         self.sel = select_images(self.store, self.plan, cfg.limit_samples, cfg.val_max_images, engine.seed)
         if not len(self.sel.train):
             raise ValueError(f"{cfg.data}: no usable training images under {cfg.split} (dropped: {self.sel.dropped})")
@@ -100,6 +107,9 @@ class CharTask:
         self._build_model()
         self._augmenter: Any = None
         self._order: tuple[int, np.ndarray] | None = None
+        self._faces: list | None = None
+        self._bank: tuple[int, torch.Tensor] | None = None  # (refresh step, (V,D)) Hi-GITA memory bank
+        self._step = 0  # global step of the batch being trained (the bank's refresh clock)
 
     def _build_model(self) -> None:
         cfg = self.cfg
@@ -120,8 +130,11 @@ class CharTask:
             loss = net.config.loss
             loss.weight_stroke, loss.weight_radical, loss.weight_character = weights
         self.net: HierCodeWithHiGITA = net
-        self.model = LossStep(net)
+        self.model = LossStep(net, cfg.image_loss_weight)
         self.texts = self.tokenizer.encode(self.plan.train_chars)
+        if not higita and len(self.plan.train_chars) > SPARSE_CODES_ABOVE:
+            # a wide vocabulary: the dense (V x codebook) multi-hot would cost V*C*D FLOPs a step
+            self.texts = TextBatch(self.texts.strokes, self.texts.ids, self.texts.codes.to_sparse())
 
     # ---------------------------------------------------------------- engine protocol
     def steps_per_epoch(self, world_size: int) -> int:
@@ -135,6 +148,7 @@ class CharTask:
 
     def batch(self, epoch: int, step: int, rank: int, world_size: int) -> dict[str, torch.Tensor]:
         b = self.engine.batch_size
+        self._step = epoch * self.steps_per_epoch(world_size) + step
         start = (step * world_size + rank) * b
         idx = np.sort(self._epoch_order(epoch)[start:start + b])
         images = torch.from_numpy(np.asarray(self.store.images[idx])).float().div_(255.0)[:, None]
@@ -159,10 +173,32 @@ class CharTask:
         if self.cfg.augment:
             images = self._augment(images.cpu(), generator).to(images.device)
         classes = self._text_classes(labels, generator)
-        texts = self.texts.select(classes)
         device = images.device
+        if not self.net.use_higita_enhancement:  # every class each step: no selection (codes may be sparse)
+            return model(images, labels, self.texts.strokes.to(device), self.texts.ids.to(device),
+                         self.texts.codes.to(device), classes.to(device))
+        texts = self.texts.select(classes)
+        bank = self._text_bank(device)
+        extra = (bank, torch.arange(len(bank), device=device)) if bank is not None else ()
         return model(images, labels, texts.strokes.to(device), texts.ids.to(device), texts.codes.to(device),
-                     classes.to(device))
+                     classes.to(device), *extra)
+
+    @torch.no_grad()
+    def _text_bank(self, device: torch.device) -> torch.Tensor | None:
+        """Hi-GITA: (V,D) detached text embeddings of every training class, re-encoded (eval mode)
+        at every multiple of `text_bank_every` steps and on the first step of a (resumed) run."""
+        every = self.cfg.text_bank_every
+        if every <= 0:
+            return None
+        if self._bank is None or self._step // every != self._bank[0] // every:
+            net, was_training = self.net, self.net.training
+            net.eval()
+            n = len(self.plan.train_chars)
+            rows = [net.encode_text(self.texts.select(torch.arange(i, min(n, i + BANK_CHUNK))).to(device))
+                    for i in range(0, n, BANK_CHUNK)]
+            net.train(was_training)
+            self._bank = (self._step, torch.cat(rows))
+        return self._bank[1].to(device)
 
     def _augment(self, images: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
         if self._augmenter is None:
@@ -173,30 +209,61 @@ class CharTask:
 
     @torch.no_grad()
     def validate(self, model: nn.Module) -> dict[str, float]:
-        """Zero-shot top-1/top-5 on the held-out validation classes (no augmentation)."""
+        """Zero-shot top-1/top-5 on the held-out validation classes (no augmentation), scored by the
+        one zero-shot core (`models/char/candidates.py` + `zeroshot.py`): decomposition-only, and
+        with `--val-glyphs` also fused with reference glyphs rendered in the store's training faces."""
+        from hieralign.models.char.candidates import build_candidates
+        from hieralign.models.char.zeroshot import TorchCharEncoder, ZeroShotClassifier
+
         net = self.net
         metrics: dict[str, float] = {"logit_scale": float(net.logit_scale().detach())}
         if not len(self.sel.val) or not self.plan.val_chars:
             return metrics
         was_training = net.training
-        net.eval()
         device = next(net.parameters()).device
-        class_of = {c: i for i, c in enumerate(self.plan.val_chars)}
+        encoder = TorchCharEncoder(net, self.tokenizer, self._encoder_meta(), device=str(device))
+        clf = ZeroShotClassifier(encoder, {})
+        kind = "both" if self.cfg.val_glyphs else "decomposition"
+        matrix = build_candidates(encoder, list(self.plan.val_chars), kind, faces=self._val_faces(), use_disk=False)
+        class_of = {c: i for i, c in enumerate(matrix.chars)}
         val_map = np.array([class_of.get(c, -1) for c in self.store.charset], np.int64)
-        cand = torch.cat([net.encode_text(self.tokenizer.encode(self.plan.val_chars[i:i + 512]).to(device))
-                          for i in range(0, len(self.plan.val_chars), 512)])
-        hits1 = hits5 = 0
+        labels = val_map[np.asarray(self.store.labels[self.sel.val])]
+        is_hw = np.asarray(self.store.styles[self.sel.val]) != self._printed_style()
+        hits = {"decomposition": np.zeros((0, 2), bool), "both": np.zeros((0, 2), bool)}
         for start in range(0, len(self.sel.val), 512):
             idx = self.sel.val[start:start + 512]
-            images = torch.from_numpy(np.asarray(self.store.images[idx])).float().div_(255.0)[:, None]
-            labels = torch.from_numpy(val_map[np.asarray(self.store.labels[idx])]).to(device)
-            top = (net.encode_image(images.to(device)) @ cand.t()).topk(min(5, len(cand)), dim=1).indices
-            hits1 += int((top[:, 0] == labels).sum())
-            hits5 += int((top == labels[:, None]).any(dim=1).sum())
+            images = np.asarray(self.store.images[idx], np.float32)[:, None] / 255.0
+            fused, decomp, _ = clf.scores(encoder.encode_images(images), matrix, kind)
+            for name, scores in (("decomposition", decomp), ("both", fused)):
+                hits[name] = np.concatenate([hits[name], _hits(scores, labels[start:start + 512])])
         net.train(was_training)
-        n = len(self.sel.val)
-        return {**metrics, "val_top1": hits1 / n, "val_top5": hits5 / n, "val_images": n,
-                "val_classes": len(self.plan.val_chars)}
+        out = {**metrics, "val_top1": float(hits["decomposition"][:, 0].mean()),
+               "val_top5": float(hits["decomposition"][:, 1].mean()), "val_images": len(self.sel.val),
+               "val_classes": len(self.plan.val_chars)}
+        if kind == "both":  # printed val images equal their own prototypes: handwriting is the honest part
+            out.update({"val_glyphs_top1": float(hits["both"][:, 0].mean()),
+                        "val_glyphs_top5": float(hits["both"][:, 1].mean())})
+            if is_hw.any():
+                out["val_glyphs_hw_top1"] = float(hits["both"][is_hw, 0].mean())
+                out["val_hw_top1"] = float(hits["decomposition"][is_hw, 0].mean())
+        return out
+
+    def _encoder_meta(self) -> dict[str, Any]:
+        return {"preprocessing": self.preprocess.to_meta(), "data": {"sources": self.store.source_names}}
+
+    def _printed_style(self) -> int:
+        names = self.store.style_names
+        return names.index("printed") if "printed" in names else -1
+
+    def _val_faces(self) -> list | None:
+        """Training faces of the store's font sources, found once (None = no glyph validation)."""
+        if not self.cfg.val_glyphs:
+            return None
+        if self._faces is None:
+            from hieralign.models.char.glyphs import prototype_faces
+
+            self._faces = prototype_faces(self.store.source_names)
+        return self._faces
 
     def checkpoint_meta(self) -> dict[str, Any]:
         """Everything a loader needs: model config, tokenizer, classes, preprocessing, training args."""
@@ -220,3 +287,11 @@ class CharTask:
 
     def save_model(self, model: nn.Module, out_dir: Path) -> None:
         """Nothing to add: `best.safetensors` (written by the engine) is the loadable model."""
+
+
+def _hits(scores: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """(B, 2) bool: label is the top-1 / within the top-5 of each score row."""
+    from hieralign.models.char.zeroshot import top_k
+
+    top = top_k(scores, 5)
+    return np.stack([top[:, 0] == labels, (top == labels[:, None]).any(axis=1)], axis=1)

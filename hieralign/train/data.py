@@ -26,11 +26,14 @@ class ImageSelection:
     dropped: dict[str, int] = field(default_factory=dict)  # reason -> images excluded
 
 
-def plan_classes(split: str, seen: int | None, val_classes: int, seed: int) -> ClassPlan:
+def plan_classes(split: str, seen: int | None, val_classes: int, seed: int,
+                 store_chars: list[str] | None = None) -> ClassPlan:
+    """Seen/val/unseen classes; an open-vocabulary protocol (jis2-zs-wide) trains on the store's
+    own classes minus the reserved ones."""
     from hieralign.knowledge import protocols
 
     proto = protocols.get_protocol(split)
-    seen_chars, unseen = protocols.split(split, seen)
+    seen_chars, unseen = protocols.split(split, seen, store_chars)
     train, val = protocols.validation_split(seen_chars, val_classes, seed) if val_classes else (seen_chars, [])
     return ClassPlan(train, val, unseen, proto.region)
 

@@ -67,7 +67,7 @@ def test_augment_deterministic_and_in_range():
 
 def test_augment_steps_do_what_they_say():
     x = _batch()
-    off = dict(p_affine=0, p_width=0, p_lowres=0, p_blur=0, p_contrast=0, p_noise=0)
+    off = dict(p_affine=0, p_width=0, p_lowres=0, p_blur=0, p_contrast=0, p_noise=0, p_brush=0, p_jpeg=0, p_specks=0)
     ident = GlyphAugment(AugmentConfig(**off))(x, make_generator(0))
     assert torch.allclose(ident, x.float() / 255)
     thick = GlyphAugment(AugmentConfig(**{**off, "p_width": 1.0, "p_erode": 0.0}))(x, make_generator(0))

@@ -31,7 +31,7 @@ def test_default_and_bad_sizes():
         split("gb-zs", seen=123)
     with pytest.raises(KeyError):
         split("nope")
-    assert set(PROTOCOLS) == {"etl9g-zs", "gb-zs", "jis2-zs"}
+    assert set(PROTOCOLS) == {"etl9g-zs", "gb-zs", "jis2-zs", "jis2-zs-wide"}
 
 
 def test_validation_split():
@@ -57,3 +57,11 @@ def test_jis2_zs_trains_on_nothing_reserved():
     assert unseen == reserved()
     assert not set(seen) & set(reserved())
     assert {"あ", "亜", "啊"} <= set(seen) and len(seen) == len(set(seen))
+
+
+def test_wide_protocol_trains_on_the_store_classes_minus_the_reserved_ones():
+    jis2 = reserved()
+    store = ["あ", "一", jis2[0], "丂", "一", jis2[5]]  # a store that (wrongly) holds reserved kanji
+    seen, unseen = split("jis2-zs-wide", None, store)
+    assert seen == ["あ", "一", "丂"] and unseen == jis2
+    assert split("jis2-zs-wide")[0] == [] and split("jis2-zs-wide")[1] == jis2  # evaluation: unseen only

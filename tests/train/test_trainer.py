@@ -113,3 +113,75 @@ def test_checkpoint_records_the_store_preprocessing(tiny_store, tmp_path):
     _, meta = load_weights(out / "best.safetensors")
     assert meta["preprocessing"]["image_size"] == 64 and meta["preprocessing"]["margin"] == 4
     assert meta["preprocessing"]["ink_threshold"] == 32 and meta["preprocessing"]["polarity"] == "ink=255"
+
+
+def test_validation_scores_through_the_candidate_builder_with_and_without_glyphs(tmp_path, tiny_chars):
+    """HierCode with the image<->image term on; validation reports decomposition-only and, with
+    --val-glyphs, reference-glyph scores from the one zero-shot core (same numbers as calling it)."""
+    from hieralign.knowledge import protocols
+    from hieralign.models.char.candidates import build_candidates
+    from hieralign.models.char.zeroshot import TorchCharEncoder, ZeroShotClassifier, top_k
+    from hieralign.train.char_task import CharTask
+
+    from .storefix import SEEN_M, render_store
+
+    seen, _ = protocols.split("etl9g-zs", SEEN_M)
+    _, val = protocols.validation_split(seen, 20, 0)  # the classes the run holds out (seed 0)
+    store = render_store(tmp_path / "store", list(dict.fromkeys(tiny_chars[0] + val)), shifts=(0, 2))
+    out = tmp_path / "run"
+    args = train_args(store, out, "--preset", "standard", "--val-glyphs", "--image-loss-weight", "0.5")
+    assert char_cli.main(args) == 0
+    history = json.loads((out / "history.json").read_text())
+    last = history[-1]
+    assert {"val_top1", "val_glyphs_top1", "loss_image"} <= set(last)
+    assert last["loss_image"] > 0
+    task = CharTask(*char_cli.parse_config(args))
+    task.net.load_state_dict(load_weights(out / "best.safetensors")[0])
+    metrics = task.validate(task.model)
+    enc = TorchCharEncoder(task.net, task.tokenizer, task._encoder_meta())
+    matrix = build_candidates(enc, task.plan.val_chars, "decomposition", use_disk=False)
+    images = np.asarray(task.store.images[task.sel.val], np.float32)[:, None] / 255.0
+    scores = ZeroShotClassifier(enc, {}).scores(enc.encode_images(images), matrix, "decomposition")[0]
+    labels = np.array([task.plan.val_chars.index(task.store.charset[i]) for i in task.store.labels[task.sel.val]])
+    assert metrics["val_top1"] == pytest.approx(float((top_k(scores, 1)[:, 0] == labels).mean()))
+
+
+def test_hiercode_sparse_codes_give_the_dense_loss(tiny_store, monkeypatch):
+    """A wide vocabulary keeps the class codes sparse: same loss and gradient as dense."""
+    from hieralign.train import char_task
+
+    args = train_args(tiny_store, "unused", "--preset", "standard", "--no-augment")
+    dense = char_task.CharTask(*char_cli.parse_config(args))
+    monkeypatch.setattr(char_task, "SPARSE_CODES_ABOVE", 0)
+    sparse = char_task.CharTask(*char_cli.parse_config(args))
+    assert sparse.texts.codes.is_sparse and not dense.texts.codes.is_sparse
+    batch = dense.batch(0, 0, 0, 1)
+    out = [task.training_forward(task.model, batch, torch.Generator().manual_seed(0))["total"] for task in (dense, sparse)]
+    assert torch.allclose(out[0], out[1], atol=1e-5)
+    for o in out:
+        o.backward()
+    assert torch.allclose(dense.net.text_encoder.codebook.grad, sparse.net.text_encoder.codebook.grad, atol=1e-6)
+
+
+def test_higita_memory_bank_scores_every_training_class(tiny_store):
+    """With --text-bank-every the character loss has a column for every training class, and the
+    bank is refreshed on the schedule (not every step)."""
+    args = train_args(tiny_store, "unused", "--use-higita", "--text-bank-every", "2", "--no-augment",
+                      "--text-classes-per-step", "0")
+    from hieralign.train.char_task import CharTask
+
+    task = CharTask(*char_cli.parse_config(args))
+    g = torch.Generator().manual_seed(0)
+    task.training_forward(task.model, task.batch(0, 0, 0, 1), g)
+    first = task._bank
+    assert first is not None and first[1].shape == (len(task.plan.train_chars), task.net.config.embed_dim)
+    task.training_forward(task.model, task.batch(0, 1, 0, 1), g)
+    assert task._bank is first  # step 1: same bank
+    task.training_forward(task.model, task.batch(0, 2, 0, 1), g)
+    assert task._bank is not first and task._bank[0] == 2
+    # the bank changes the loss: classes absent from the batch now count as negatives
+    plain = CharTask(*char_cli.parse_config(train_args(tiny_store, "unused", "--use-higita", "--no-augment")))
+    batch = task.batch(0, 0, 0, 1)
+    with_bank = task.training_forward(task.model, batch, torch.Generator().manual_seed(0))["character"]
+    without = plain.training_forward(plain.model, batch, torch.Generator().manual_seed(0))["character"]
+    assert float(with_bank) > float(without)

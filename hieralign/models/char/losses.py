@@ -2,6 +2,10 @@
 
 Gathering across ranks and InfoNCE come from the one contrastive core (`models/contrastive.py`):
 positives are decided by class label, and the loss is computed over the global batch.
+
+`image_image_loss` trains the image tower for reference glyphs: images of one class (other fonts,
+handwriting, other degradations) are positives of each other, every other image a negative, so a
+query lands near the renders that describe its class at recognition time.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ import torch
 from torch import nn
 
 from hieralign.models.char.config import LossConfig
-from hieralign.models.contrastive import gather_with_grad, multi_positive_nce, symmetric_nce
+from hieralign.models.contrastive import gather_with_grad, multi_positive_nce, symmetric_nce, world_info
 
 
 def late_interaction(image_tokens: torch.Tensor, text_tokens: torch.Tensor, text_pad: torch.Tensor) -> torch.Tensor:
@@ -41,9 +45,17 @@ class FineGrainedContrastiveLoss(nn.Module):
         self.cfg = cfg
 
     def forward(self, image: dict[str, torch.Tensor], text: dict[str, torch.Tensor], image_labels: torch.Tensor,
-                text_labels: torch.Tensor, logit_scale: torch.Tensor) -> dict[str, torch.Tensor]:
+                text_labels: torch.Tensor, logit_scale: torch.Tensor, bank: torch.Tensor | None = None,
+                bank_labels: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        """`bank` (V,D) / `bank_labels` (V,): detached text embeddings of every training class (a
+        memory bank refreshed every few steps); with it the character loss sees every class each
+        step, the batch's classes with fresh embeddings (and gradient), the others from the bank."""
         img_lab, txt_lab = gather_with_grad(image_labels), gather_with_grad(text_labels)
-        char_logits = logit_scale * gather_with_grad(image["character"]) @ gather_with_grad(text["character"]).t()
+        columns = gather_with_grad(text["character"])
+        if bank is not None and bank_labels is not None and len(bank):
+            stale = ~torch.isin(bank_labels, txt_lab)  # fresh rows replace their bank copies
+            columns, txt_lab = torch.cat([columns, bank[stale].detach()]), torch.cat([txt_lab, bank_labels[stale]])
+        char_logits = logit_scale * gather_with_grad(image["character"]) @ columns.t()
         losses = {"character": symmetric_nce(char_logits, img_lab, txt_lab)}
         losses.update(self._token_losses(image, text, image_labels, text_labels, logit_scale))
         c = self.cfg
@@ -72,7 +84,30 @@ class HierCodeLoss(nn.Module):
     """Baseline: cross-entropy of scaled cosine logits against every training class prototype."""
 
     def forward(self, image: dict[str, torch.Tensor], text: dict[str, torch.Tensor], image_labels: torch.Tensor,
-                text_labels: torch.Tensor, logit_scale: torch.Tensor) -> dict[str, torch.Tensor]:
+                text_labels: torch.Tensor, logit_scale: torch.Tensor, bank: torch.Tensor | None = None,
+                bank_labels: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        # every training class is already a column each step: a bank would add nothing
         logits = logit_scale * image["character"] @ text["character"].t()
         loss = multi_positive_nce(logits, image_labels[:, None] == text_labels[None, :])
         return {"character": loss, "total": loss}
+
+
+def image_image_loss(image: torch.Tensor, labels: torch.Tensor, logit_scale: torch.Tensor,
+                     world_size: int | None = None, rank: int | None = None) -> torch.Tensor:
+    """Multi-positive InfoNCE of this rank's (B,D) image embeddings against the global batch.
+
+    Rows = local images, columns = all ranks' images (gathered with gradient); an image is never
+    its own positive (its column is masked), same-label images on any rank are. Rows without a
+    second image of their class are skipped. Assumes equal batch sizes on every rank (the engine's)."""
+    r, w = world_info()
+    rank, world_size = (r if rank is None else rank), (w if world_size is None else world_size)
+    columns = gather_with_grad(image, world_size)
+    col_labels = gather_with_grad(labels, world_size)
+    n = image.shape[0]
+    rows = torch.arange(n, device=image.device)
+    itself = torch.zeros(n, columns.shape[0], dtype=torch.bool, device=image.device)
+    itself[rows, rows + rank * n] = True
+    # a large finite value, not -inf: the zero target weight times -inf would give NaN
+    logits = (logit_scale * image @ columns.t()).masked_fill(itself, -1e4)
+    positives = (labels[:, None] == col_labels[None, :]) & ~itself
+    return multi_positive_nce(logits, positives)

@@ -29,7 +29,7 @@ from torch import nn
 
 from hieralign.models.char.config import ModelConfig, preset_config
 from hieralign.models.char.image_encoder import HierCodeImageEncoder, HiGITAImageEncoder
-from hieralign.models.char.losses import FineGrainedContrastiveLoss, HierCodeLoss
+from hieralign.models.char.losses import FineGrainedContrastiveLoss, HierCodeLoss, image_image_loss
 from hieralign.models.char.text_encoder import HierCodeTextEncoder, HiGITATextEncoder, TextBatch
 
 _CARD = """---
@@ -161,11 +161,18 @@ class HierCodeWithHiGITA(nn.Module, PyTorchModelHubMixin, library_name="hieralig
         return {"logits": logits, "features": features}
 
     def loss(self, images: torch.Tensor, image_labels: torch.Tensor, texts: TextBatch,
-             text_labels: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Training loss of images against the texts of `text_labels` (positives by equal label)."""
+             text_labels: torch.Tensor, image_weight: float = 0.0, bank: torch.Tensor | None = None,
+             bank_labels: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        """Training loss of images against the texts of `text_labels` (positives by equal label),
+        plus `image_weight` x the image<->image loss (same class = positive) when it is > 0.
+        `bank`/`bank_labels`: Hi-GITA's memory bank of every training class (see the criterion)."""
         image = self.image_encoder(images)
         text = self.encode_text_features(texts)
-        return self.criterion(image, text, image_labels, text_labels, self.logit_scale())
+        losses = self.criterion(image, text, image_labels, text_labels, self.logit_scale(), bank, bank_labels)
+        if image_weight > 0:
+            losses["image"] = image_image_loss(image["character"], image_labels, self.logit_scale())
+            losses["total"] = losses["total"] + image_weight * losses["image"]
+        return losses
 
 
 class ImageTower(nn.Module):
