@@ -87,13 +87,13 @@ def build_ocr_index(model_dir: str | os.PathLike, manifests: list[str], out: str
 
         raise EmptyDatasetError(f"no usable lines in {', '.join(manifests)}: nothing to index")
     model = load_line_recognizer(model_dir)
-    texts, scores, outputs = _transcribe_rows(model, rows, opts)
+    texts, scores, outputs = transcribe_rows(model, rows, opts)
     for row, score in zip(rows, scores):
         row["transcription_score"] = round(score, 4)
     return write_index(out, model_dir, model.config.charset, rows, texts, outputs, opts.copy_images)
 
 
-def _transcribe_rows(model, rows: list[dict], opts: BuildOptions) -> tuple[list[str], list[float], PrunedOutputs]:
+def transcribe_rows(model, rows: list[dict], opts: BuildOptions) -> tuple[list[str], list[float], PrunedOutputs]:
     from hieralign.models.line.ctc_infer import prepare
     from hieralign.utils.progress import progress
 
@@ -161,7 +161,7 @@ def add_to_index(index_dir: str | os.PathLike, model_dir: str | os.PathLike, man
     old_rows = read_rows(folder)
     new_rows = _records(manifests, opts)
     model = load_line_recognizer(model_dir)
-    texts, scores, outputs = _transcribe_rows(model, new_rows, opts)
+    texts, scores, outputs = transcribe_rows(model, new_rows, opts)
     for row, score in zip(new_rows, scores):
         row["transcription_score"] = round(score, 4)
     if card.get("images_copied"):
