@@ -78,10 +78,14 @@ class OcrSearcher:
             self._model = load_line_recognizer(self.model_dir)
         return self._model
 
+    def image_path(self, row: dict) -> Path:
+        """A provenance row's line image (copied images are stored relative to the index)."""
+        image = Path(row["image"])
+        return image if image.is_absolute() else Path(self.index_dir) / image
+
     def _hit(self, rank: int, line: int, score: float | None, similarity: float | None, query: str) -> dict:
         row = self.rows[line]
-        image = Path(row["image"])
-        path = image if image.is_absolute() else Path(self.index_dir) / image
+        path = self.image_path(row)
         text = self.index.texts[line]
         finite = score is not None and math.isfinite(score)
         return {"rank": rank, "score": round(score, 4) if finite else None, "similarity": similarity,

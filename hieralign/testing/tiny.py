@@ -217,7 +217,7 @@ def build_untrained_checkpoint(out: str | Path, preset: str = "balanced", charse
 
 
 def build_tiny_ctc_model(root: str | Path, steps: int = 250, docs: int = 2, lines_per_doc: int = 4,
-                         max_seconds: float = 120.0) -> tuple[Path, Path]:
+                         max_seconds: float = 1800.0) -> tuple[Path, Path]:
     """A tiny CTC line recogniser (the real `LineRecognizer` at 32 px, narrow layers) trained by the
     real engine for `steps` steps on a handful of short synthetic print lines, which it learns to
     read back (overfits); returns (model dir, dataset dir with train.jsonl). Smoke tests only."""
