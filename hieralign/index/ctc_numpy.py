@@ -29,8 +29,8 @@ def ctc_log_likelihood(log_probs: np.ndarray, lengths: np.ndarray, targets: list
     n = np.asarray([len(t) for t in targets])
     S = 2 * int(n.max(initial=0)) + 1
     ext = np.zeros((B, S), dtype=np.int64)  # blank, u1, blank, u2, ..., blank
-    for b, t in enumerate(targets):
-        ext[b, 1:2 * len(t):2] = t
+    for b, target in enumerate(targets):
+        ext[b, 1:2 * len(target):2] = target
     states = np.arange(S)[None, :]
     valid = states < (2 * n + 1)[:, None]
     skip = np.zeros((B, S), dtype=bool)  # s-2 -> s allowed between two different units

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from hieralign.eval import line_cli
@@ -27,18 +28,18 @@ def evaluate_ocr(a) -> dict:
     records = report.records[:a.limit] if a.limit else report.records
     root = Path(a.data) if a.data else Path(a.manifest).parent
     rows = [{"image": str(r.resolve(root))} for r in records]
-    model = load_line_recognizer(a.model)
-    started = time.perf_counter()
-    texts, _, outputs = transcribe_rows(model, rows, BuildOptions()) if rows else ([], [], None)
-    seconds = time.perf_counter() - started
-    refs = [r.text for r in records]
-    groups = {"style": [r.style or "unknown" for r in records],
-              "face": [str(r.extra.get("face", "")) or "unknown" for r in records]}
-    out = {"model": a.model, "manifest": a.manifest, "manifest_report": report.as_dict(),
-           "skipped": [*report.missing, *report.unreadable, *report.skipped_rows], "lines": len(records),
-           "transcribe_seconds": round(seconds, 2), "lines_per_s": round(len(records) / max(seconds, 1e-9), 1)}
+    out: dict = {"model": a.model, "manifest": a.manifest, "manifest_report": report.as_dict(),
+                 "skipped": [*report.missing, *report.unreadable, *report.skipped_rows], "lines": len(records)}
     if not records:
         return {**out, "transcription": {}, "retrieval": {}}
+    model = load_line_recognizer(a.model)
+    started = time.perf_counter()
+    texts, _, outputs = transcribe_rows(model, rows, BuildOptions())
+    seconds = time.perf_counter() - started
+    out.update(transcribe_seconds=round(seconds, 2), lines_per_s=round(len(records) / max(seconds, 1e-9), 1))
+    refs = [r.text for r in records]
+    groups: dict[str, Sequence[str]] = {"style": [r.style or "unknown" for r in records],
+                                        "face": [str(r.extra.get("face", "")) or "unknown" for r in records]}
     searcher = HybridSearcher(TranscriptIndex.build(texts), outputs, model.config.charset)
     search = lambda q, k: [i for i, _ in searcher.search(q, k, max(a.rerank, k))]  # noqa: E731
     return {**out, "transcription": grouped_error_rates(refs, texts, groups),

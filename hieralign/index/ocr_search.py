@@ -87,8 +87,8 @@ class OcrSearcher:
         row = self.rows[line]
         path = self.image_path(row)
         text = self.index.texts[line]
-        finite = score is not None and math.isfinite(score)
-        return {"rank": rank, "score": round(score, 4) if finite else None, "similarity": similarity,
+        value = round(float(score), 4) if score is not None and math.isfinite(score) else None
+        return {"rank": rank, "score": value, "similarity": similarity,
                 "text": text, "span": match_span(query, text), "path": str(path), "id": row["id"],
                 "manifest": row["manifest"], "line_no": row["line_no"], "split": row["split"],
                 "source": row["source"], "style": row["style"], "face": row.get("face", ""),
@@ -116,7 +116,8 @@ class OcrSearcher:
             return {"transcription": read, "texts": [], "lines": []}
         near = self.index.search(read["text"], k)
         lines = [self._hit(r + 1, line, None, round(sim, 2), read["text"]) for r, (line, sim) in enumerate(near)]
-        texts, seen = [], set()
+        texts: list[dict] = []
+        seen: set[str] = set()
         for hit in lines:
             if hit["text"] not in seen:
                 seen.add(hit["text"])
