@@ -22,7 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train line-ocr": ("hieralign.train.line_ctc_cli", "train the CTC line recogniser (transcription)"),
     "train-text-hierarchy-vit": ("hieralign.train.line_cli", "seed-compatible alias of `train line`"),
     "eval char": ("hieralign.eval.char_cli", "zero-shot / closed-set character evaluation"),
-    "eval line": ("hieralign.eval.line_cli", "line retrieval evaluation (R@k, MRR)"),
+    "eval line": ("hieralign.index.eval_cli", "line evaluation: retrieval R@k/MRR, and CER/WER for a line-OCR model"),
     "transcribe": ("hieralign.transcribe", "transcribe line images (CTC line recogniser): text or JSONL"),
     "recognize": ("hieralign.recognize", "recognise character images (top-k with decompositions)"),
     "search": ("hieralign.index.search_cli", "search lines by text or image"),

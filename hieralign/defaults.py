@@ -80,6 +80,7 @@ def sample_images() -> list[Path]:
 
 # -- the CTC line recogniser (transcription) --
 SHIPPED_LINE_OCR_MODEL = ASSETS / "models" / "line-ocr"
+SHIPPED_LINE_OCR_INDEX = SHIPPED_LINE_OCR_MODEL / "index"  # sample index (scripts/make_line_sample_index.sh)
 LINE_OCR_MODEL_ENV = "HIERALIGN_LINE_OCR_MODEL"
 
 
@@ -95,3 +96,11 @@ def line_ocr_model(explicit: str | None = None) -> Path:
         raise FileNotFoundError("no line-OCR model given and none shipped: pass --model (a folder from "
                                 "`hieralign train line-ocr`, or `make line-ocr-model`) or set $HIERALIGN_LINE_OCR_MODEL")
     return found
+
+
+def shipped_line_ocr() -> tuple[Path, Path | None] | None:
+    """(shipped line-OCR model, its sample index or None), or None when no line-OCR model ships."""
+    if not (SHIPPED_LINE_OCR_MODEL / "config.json").is_file():
+        return None
+    index = SHIPPED_LINE_OCR_INDEX if (SHIPPED_LINE_OCR_INDEX / "index.json").is_file() else None
+    return SHIPPED_LINE_OCR_MODEL, index

@@ -9,7 +9,8 @@
    busy the machine is, so it can be compared with the README's;
 4. evaluate it zero-shot on the unseen classes (candidates = the 1,000 unseen kanji);
 5. print a results table (also written to <workdir>/demo_results.json).
-Before all that, the shipped default model recognises the sample images shipped with the package:
+Before all that, the shipped default model recognises the sample images shipped with the package,
+and the shipped line-OCR model transcribes and searches the sample lines of its sample index:
 what the product does, in seconds.
 
 Steps whose output already exists are not redone.
@@ -154,6 +155,43 @@ def recognise_samples() -> list[dict[str, Any]]:
     return [{"file": p.name, "truth": p.name[0], "top5": [c["char"] for c in t]} for p, t in zip(samples, top)]
 
 
+def line_samples(limit: int = 6) -> dict[str, Any]:
+    """The shipped line-OCR model reads sample lines of its shipped index, then a phrase of one of
+    them is searched (hybrid: n-grams + CTC rerank). {} with a message when nothing is shipped."""
+    from hieralign import defaults
+
+    shipped = defaults.shipped_line_ocr()
+    if shipped is None or shipped[1] is None:
+        print("(skipping the line step: no line-OCR model with a sample index is shipped in "
+              f"{defaults.SHIPPED_LINE_OCR_MODEL}; see docs/LINE_OCR.md to train one)")
+        return {}
+    from hieralign.index.ocr_search import OcrSearcher
+    from hieralign.utils.text_metrics import error_rates
+
+    searcher = OcrSearcher.from_dir(*shipped)
+    rows = searcher.rows[:: max(1, len(searcher.rows) // limit)][:limit]
+    read = searcher.transcribe([searcher.image_path(r) for r in rows])
+    lines = [{"style": r["style"], "face": r.get("face", ""), "reference": r["reference"], "read": x["text"]}
+             for r, x in zip(rows, read)]
+    cer = error_rates([x["reference"] for x in lines], [x["read"] for x in lines])["cer"]
+    phrase = "་".join(lines[0]["reference"].split("་")[:2]) if lines else ""  # its first two syllables
+    hits = searcher.search_text(phrase, 3)["lines"] if phrase.strip() else []
+    return {"lines": lines, "cer": cer, "query": phrase,
+            "hits": [{"text": h["text"], "span": h["span"], "score": h["score"]} for h in hits]}
+
+
+def _print_lines(result: dict[str, Any]) -> None:
+    if not result:
+        return
+    print(f"shipped line-OCR model on {len(result['lines'])} sample lines: CER {100 * result['cer']:.1f} %")
+    for x in result["lines"]:
+        print(f"  [{x['style']:<8}] {x['read']}")
+    print(f"search {result['query']!r}:")
+    for h in result["hits"]:
+        s, e = h["span"] or (0, 0)
+        print(f"  {h['score'] if h['score'] is not None else '':>9}  {h['text'][:s]}[{h['text'][s:e]}]{h['text'][e:]}")
+
+
 def print_table(evals: dict[str, Any], samples: list[dict[str, Any]], timings: dict[str, float]) -> None:
     print("\n=== results ===")
     print(f"{'zero-shot eval (unseen kanji)':34} {'images':>7} {'top-1':>7} {'top-5':>7}")
@@ -195,6 +233,10 @@ def main(argv: list[str] | None = None) -> int:
     samples = recognise_samples()
     timings["samples"] = time.perf_counter() - t
     _print_samples(samples)
+    t = _step("1b/4 the shipped line-OCR model transcribes and searches its sample lines")
+    lines = line_samples()
+    timings["lines"] = time.perf_counter() - t
+    _print_lines(lines)
     t = _step("2/4 render glyph stores (fonts + synthetic handwriting)")
     stores = build_stores(cfg, wd)
     timings["data"] = time.perf_counter() - t
@@ -206,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     evals = evaluate(run, stores, wd)
     timings["eval"] = time.perf_counter() - t
     atomic_write_json(wd / "demo_results.json", {"config": asdict(cfg), "eval": evals, "samples": samples,
-                                                 "seconds": timings})
+                                                 "lines": lines, "seconds": timings})
     print_table(evals, samples, timings)
     print(f"\nwritten: {wd / 'demo_results.json'}")
     return 0

@@ -33,10 +33,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lexicon-bonus", type=float, default=1.0, help="log-score per known/unknown syllable (default: 1.0)")
     p.add_argument("--batch-size", type=int, default=32, help="lines per forward pass (default: 32)")
     p.add_argument("--out", help="write here instead of stdout")
+    p.add_argument("--allow-outside", action="store_true",
+                   help="let manifest image paths lead outside the manifest's dataset folder")
     return p
 
 
-def collect_inputs(inputs: list[str]) -> list[dict]:
+def collect_inputs(inputs: list[str], allow_outside: bool = False) -> list[dict]:
     """[{image: path, text?: reference}] from files, folders and manifests, in the given order."""
     from hieralign.data.lines.manifest import read_manifest
 
@@ -44,9 +46,11 @@ def collect_inputs(inputs: list[str]) -> list[dict]:
     for raw in inputs:
         path = Path(raw)
         if path.suffix == ".jsonl":
-            report = read_manifest(path)
+            report = read_manifest(path, allow_outside=allow_outside)
             if report.missing or report.unreadable:
                 print(f"{path}: {report.summary()}", file=sys.stderr)
+                for problem in [*report.missing, *report.unreadable][:20]:
+                    print(f"  skipped {problem}", file=sys.stderr)
             items += [{"image": str(r.resolve(path.parent)), "reference": r.text} for r in report.records]
         elif path.is_dir():
             items += [{"image": str(p)} for p in sorted(path.rglob("*")) if p.suffix.lower() in IMAGE_SUFFIXES]
@@ -80,8 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     from hieralign.utils.progress import progress
     from hieralign.utils.text_metrics import error_rates
 
+    items = collect_inputs(a.inputs, a.allow_outside)  # bad inputs fail before the model loads
     model = load_line_recognizer(defaults.line_ocr_model(a.model))
-    items = collect_inputs(a.inputs)
     lexicon = load_lexicon(a.lexicon, a.lexicon_bonus)
     bar = progress(total=len(items), desc="transcribing", unit="line")
     arrays = prepare([it["image"] for it in items], model.config.height)

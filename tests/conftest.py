@@ -101,3 +101,12 @@ def tiny_dataset(tmp_path_factory, tibetan_fonts):
     cfg = SynthConfig(str(out), num_docs=12, lines_per_doc=4, min_words=2, max_words=4, seed=3, test_docs_per_face=0)
     build_dataset(cfg, tibetan_fonts, bospell_words())
     return out
+
+
+@pytest.fixture(scope="session")
+def ctc_model_dir(tmp_path_factory, tibetan_fonts):
+    """(model dir, dataset dir): a tiny CTC line recogniser trained by the real engine (250 steps,
+    ~25 s) on the 8 short print lines of its dataset's train.jsonl, which it reads back mostly right."""
+    from hieralign.testing.tiny import build_tiny_ctc_model
+
+    return build_tiny_ctc_model(tmp_path_factory.mktemp("ctc"))

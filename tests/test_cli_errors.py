@@ -84,7 +84,6 @@ def _manifest_module():
     pytest.skip("no manifest module")
 
 
-@pytest.mark.xfail(strict=True, reason="lead: make ManifestError a hieralign.errors.UserError after house's move")
 def test_malformed_manifest_line_is_a_user_error(tmp_path):
     manifest = tmp_path / "m.jsonl"
     manifest.write_text('{"image": "a.png", "text": "x"}\n{not json\n', encoding="utf-8")
@@ -92,10 +91,23 @@ def test_malformed_manifest_line_is_a_user_error(tmp_path):
         _manifest_module().read_manifest(manifest)
 
 
-@pytest.mark.xfail(strict=True, reason="lead: read_manifest must verify images by default (count and skip)")
 def test_manifest_row_pointing_at_a_non_image_is_counted_and_skipped(tmp_path):
     (tmp_path / "a.png").write_bytes(b"this is not a png")
     manifest = tmp_path / "m.jsonl"
     manifest.write_text('{"image": "a.png", "text": "x"}\n', encoding="utf-8")
     report = _manifest_module().read_manifest(manifest)
     assert report.records == [] and len(report.unreadable) == 1
+
+
+def test_manifest_path_outside_the_dataset_folder_is_refused_unless_allowed(tmp_path, capsys):
+    outside = tmp_path / "secret.png"
+    Image.new("L", (40, 16), 0).save(outside)
+    data = tmp_path / "data"
+    data.mkdir()
+    manifest = data / "m.jsonl"
+    manifest.write_text('{"line_path": "../secret.png", "text": "x"}\n', encoding="utf-8")
+    with pytest.raises(UserError, match=r"m\.jsonl:1: .*outside the dataset folder.*--allow-outside"):
+        _manifest_module().read_manifest(manifest)
+    assert len(_manifest_module().read_manifest(manifest, allow_outside=True).records) == 1
+    assert cli.main(["transcribe", str(manifest), "--model", str(tmp_path)]) == 2
+    _one_line_error(capsys, "m.jsonl:1", "--allow-outside")

@@ -33,7 +33,7 @@ def evaluate_embeddings(image: torch.Tensor, text: torch.Tensor, group_ids: torc
 
 
 def evaluate_manifest(model_dir: str, manifest: str, dataset_dir: str | None = None,
-                      chunk_size: int = 1024, limit: int = 0) -> dict:
+                      chunk_size: int = 1024, limit: int = 0, allow_outside: bool = False) -> dict:
     from pathlib import Path
 
     from hieralign.data.lines.batches import load_lines
@@ -41,14 +41,15 @@ def evaluate_manifest(model_dir: str, manifest: str, dataset_dir: str | None = N
     from hieralign.models.line.artifacts import LineEncoder
 
     encoder = LineEncoder.from_dir(model_dir)
-    report = read_manifest(manifest, dataset_dir)
+    report = read_manifest(manifest, dataset_dir, allow_outside=allow_outside)
     records = report.records[:limit] if limit else report.records
     lines = load_lines(records, dataset_dir or str(Path(manifest).parent), encoder.preprocess)
     started = time.time()
     image, text = encoder.embed_lines(lines)
     seconds = time.time() - started
     results = evaluate_embeddings(image, text, lines.group_ids, [r.style for r in records], chunk_size)
-    return {"model": model_dir, "manifest": manifest, "manifest_report": report.as_dict(), "lines": len(records),
+    return {"model": model_dir, "manifest": manifest, "manifest_report": report.as_dict(),
+            "skipped": [*report.missing, *report.unreadable, *report.skipped_rows], "lines": len(records),
             "embed_seconds": round(seconds, 2), "results": results}
 
 

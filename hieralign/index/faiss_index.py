@@ -75,6 +75,7 @@ class LineIndex:
     dim: int  # embedding size
     kind: str = "auto"  # flat | hnsw | ivf | auto (flat up to AUTO_EXACT_MAX vectors per modality, then hnsw)
     model_dir: str = ""  # the model that produced the vectors (queries must use the same one)
+    model_hash: str = ""  # `fingerprint.weights_hash` of that model; search refuses another model
     meta: dict[str, list] = field(default_factory=lambda: {c: [] for c in META_COLUMNS})  # column -> values
     indexes: dict = field(default_factory=dict)  # modality -> faiss index
     rows: dict = field(default_factory=lambda: {m: [] for m in MODALITIES})  # modality -> meta row numbers
@@ -132,7 +133,7 @@ class LineIndex:
         kinds = {m: type(i).__name__ for m, i in self.indexes.items()}
         splits = {s: self.meta["split"].count(s) for s in sorted(set(self.meta["split"]))}
         return {"dim": self.dim, "kind": self.kind, "faiss": kinds, "vectors": counts, "rows_per_split": splits,
-                "model_dir": self.model_dir, "recall_at_10": self.recall}
+                "model_dir": self.model_dir, "model_hash": self.model_hash, "recall_at_10": self.recall}
 
     def save(self, directory: str | os.PathLike) -> None:
         import pyarrow as pa
@@ -159,6 +160,7 @@ class LineIndex:
         card = json.loads((root / "index.json").read_text(encoding="utf-8"))
         table = pq.read_table(str(root / "meta.parquet")).to_pydict()
         index = cls(dim=int(card["dim"]), kind=card["kind"], model_dir=card.get("model_dir", ""),
+                    model_hash=card.get("model_hash", ""),
                     meta={c: list(table[c]) for c in META_COLUMNS}, rows=card["rows"], recall=card.get("recall_at_10", {}))
         for m in MODALITIES:
             if (root / f"{m}.faiss").is_file():
@@ -166,8 +168,9 @@ class LineIndex:
         return index
 
 
-def build_index(vectors: np.ndarray, meta: dict[str, list], kind: str = "auto", model_dir: str = "") -> LineIndex:
-    index = LineIndex(dim=int(vectors.shape[1]), kind=kind, model_dir=str(model_dir))
+def build_index(vectors: np.ndarray, meta: dict[str, list], kind: str = "auto", model_dir: str = "",
+                model_hash: str = "") -> LineIndex:
+    index = LineIndex(dim=int(vectors.shape[1]), kind=kind, model_dir=str(model_dir), model_hash=model_hash)
     index.add(vectors, meta)
     index.check_recall(vectors, meta)
     return index

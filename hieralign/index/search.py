@@ -38,7 +38,11 @@ class LineSearcher:
         """Load a trained model; the index from `index_dir`, else the model's `faiss_embeddings.npy`."""
         encoder = LineEncoder.from_dir(model_dir)
         if index_dir is not None:
+            from hieralign.index.fingerprint import check_index_model, weights_hash
+
             index = LineIndex.load(index_dir)
+            if index.model_hash:
+                check_index_model(index.model_hash, weights_hash(encoder.model), str(index_dir), str(model_dir))
         elif (Path(model_dir) / "faiss_embeddings.npy").is_file():
             vectors, meta = read_embeddings(model_dir)
             index = build_index(vectors, meta, kind="flat", model_dir=str(model_dir))

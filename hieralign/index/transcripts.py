@@ -9,6 +9,7 @@ recomputing costs a forward pass over 50 full line images (about a second on 2 C
 reading the pruned outputs and one batched `ctc_loss` costs milliseconds (docs/LINE_OCR.md).
 Units outside a frame's top-`keep` get the frame's floor value (the smallest kept log-prob
 minus a margin), which only matters for queries the line does not contain anyway.
+Searching needs numpy and rapidfuzz only (the rerank is `index.ctc_numpy`), not torch.
 """
 
 from __future__ import annotations
@@ -17,14 +18,13 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-import torch
 from rapidfuzz import fuzz, process
 
 from hieralign.data.lines.manifest import normalize_text
-from hieralign.models.line.ctc import Charset
-from hieralign.models.line.ctc_decode import ctc_log_likelihood
+from hieralign.index.ctc_numpy import ctc_log_likelihood, encode
 
 NGRAM = 3
 MAX_QUERY_NGRAMS = 16  # rarest n-grams of a query that vote in the first stage
@@ -111,31 +111,47 @@ class PrunedOutputs:
         self.ids, self.values, self.offsets, self.lengths, self.vocab = ids, values, offsets, lengths, vocab
 
     @classmethod
-    def from_log_probs(cls, outputs: list[torch.Tensor], keep: int = 4) -> PrunedOutputs:
-        """`outputs` = one (T_i, V) log-prob tensor per line, in line order."""
-        vocab = int(outputs[0].shape[-1]) if outputs else 1
+    def from_log_probs(cls, outputs: list[Any], keep: int = 4) -> PrunedOutputs:
+        """`outputs` = one (T_i, V) log-prob array (numpy or torch) per line, in line order."""
+        arrays = [np.asarray(lp.float().numpy() if hasattr(lp, "numpy") and hasattr(lp, "float") else lp,
+                             dtype=np.float32) for lp in outputs]
+        vocab = int(arrays[0].shape[-1]) if arrays else 1
+        k = min(keep, vocab)
         ids, values = [], []
-        for lp in outputs:
-            v, i = lp.float().topk(min(keep, vocab), dim=-1)
-            ids.append(i.to(torch.uint8).numpy())
-            values.append(v.to(torch.float16).numpy())
+        for lp in arrays:
+            top = np.argsort(-lp, axis=-1, kind="stable")[:, :k]  # best first, like torch.topk
+            ids.append(top.astype(np.uint8))
+            values.append(np.take_along_axis(lp, top, axis=-1).astype(np.float16))
         lengths = np.asarray([len(x) for x in ids], dtype=np.int64)
         offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
-        k = min(keep, vocab)
         return cls(np.concatenate(ids) if ids else np.zeros((0, k), np.uint8),
                    np.concatenate(values) if values else np.zeros((0, k), np.float16), offsets, lengths, vocab)
 
-    def dense(self, lines: list[int], margin: float = 3.0) -> tuple[torch.Tensor, torch.Tensor]:
-        """(T_max, len(lines), V) log-probs rebuilt from the kept units, and frame lengths."""
-        lengths = torch.tensor([int(self.lengths[i]) for i in lines], dtype=torch.long)
-        out = torch.empty(int(lengths.max()), len(lines), self.vocab)
+    @classmethod
+    def concat(cls, parts: list[PrunedOutputs]) -> PrunedOutputs:
+        """One store of the lines of `parts`, in order (index building works in chunks)."""
+        parts = [p for p in parts if len(p.lengths)] or parts[:1]
+        lengths = np.concatenate([p.lengths for p in parts])
+        offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+        return cls(np.concatenate([p.ids for p in parts]), np.concatenate([p.values for p in parts]), offsets,
+                   lengths, max(p.vocab for p in parts))
+
+    def __len__(self) -> int:
+        return len(self.lengths)
+
+    def dense(self, lines: list[int], margin: float = 3.0) -> tuple[np.ndarray, np.ndarray]:
+        """(T_max, len(lines), V) float32 log-probs rebuilt from the kept units, and frame lengths."""
+        lengths = np.asarray([int(self.lengths[i]) for i in lines], dtype=np.int64)
+        out = np.zeros((int(lengths.max(initial=1)), len(lines), self.vocab), dtype=np.float32)
         for b, i in enumerate(lines):
             s, n = int(self.offsets[i]), int(self.lengths[i])
-            vals = torch.from_numpy(self.values[s:s + n].astype(np.float32))
-            out[:n, b] = (vals[:, -1:] - margin).expand(n, self.vocab)
-            out[:n, b].scatter_(1, torch.from_numpy(self.ids[s:s + n].astype(np.int64)), vals)
-            out[n:, b] = 0.0
-        return out.log_softmax(-1), lengths
+            vals = self.values[s:s + n].astype(np.float32)
+            frame = np.repeat(vals[:, -1:] - margin, self.vocab, axis=1)
+            np.put_along_axis(frame, self.ids[s:s + n].astype(np.int64), vals, axis=1)
+            out[:n, b] = frame
+        peak = out.max(-1, keepdims=True)  # log_softmax over units
+        out = out - (peak + np.log(np.exp(out - peak).sum(-1, keepdims=True)))
+        return out, lengths
 
     def save(self, folder: str | os.PathLike) -> None:
         np.savez(Path(folder) / "ctc_outputs.npz", ids=self.ids, values=self.values, offsets=self.offsets,
@@ -150,30 +166,39 @@ class PrunedOutputs:
 class HybridSearcher:
     """text -> lines: transcription first stage, CTC-likelihood rerank of the top `rerank`."""
 
-    def __init__(self, index: TranscriptIndex, outputs: PrunedOutputs, charset: Charset):
-        self.index, self.outputs, self.charset = index, outputs, charset
+    def __init__(self, index: TranscriptIndex, outputs: PrunedOutputs, charset: Any):
+        self.index, self.outputs = index, outputs
+        self.units: str = charset if isinstance(charset, str) else charset.units  # a Charset or its units
 
     def search(self, query: str, k: int = 10, rerank: int = 50) -> list[tuple[int, float]]:
         """(line, log P(query | line)) best first; lines outside the first stage are not returned."""
         first = [i for i, _ in self.index.search(query, rerank)]
-        if not first or not self.charset.encode(query):
+        target = encode(query, self.units)
+        if not first or not target:
             return [(i, float("-inf")) for i in first[:k]]
         log_probs, lengths = self.outputs.dense(first)
-        scores = ctc_log_likelihood(log_probs, lengths, [query] * len(first), self.charset)
-        order = torch.argsort(scores, descending=True, stable=True)[:k]
+        scores = ctc_log_likelihood(log_probs, lengths, [target] * len(first))
+        order = np.argsort(-scores, kind="stable")[:k]
         return [(first[int(j)], float(scores[j])) for j in order]
+
+
+def transcribe_chunk(model, arrays: list[np.ndarray], keep: int = 4, max_batch: int = 32
+                     ) -> tuple[list[str], list[float], PrunedOutputs]:
+    """Greedy transcripts, their scores and the pruned CTC outputs of height-normalised lines."""
+    from hieralign.models.line.ctc_decode import greedy_decode
+    from hieralign.models.line.ctc_infer import iter_outputs
+
+    texts: list[str] = [""] * len(arrays)
+    scores: list[float] = [0.0] * len(arrays)
+    outputs: list[Any] = [None] * len(arrays)
+    for idx, log_probs, lengths in iter_outputs(model.eval(), arrays, max_batch):
+        for b, (i, (text, score)) in enumerate(zip(idx, greedy_decode(log_probs, lengths, model.charset))):
+            texts[i], scores[i], outputs[i] = text, score, log_probs[: int(lengths[b]), b].float().numpy()
+    return texts, scores, PrunedOutputs.from_log_probs(outputs, keep)
 
 
 def index_arrays(model, arrays: list[np.ndarray], keep: int = 4, max_batch: int = 32
                  ) -> tuple[list[str], HybridSearcher]:
     """Transcribe (greedy) every height-normalised line once and build the hybrid searcher."""
-    from hieralign.models.line.ctc_decode import greedy_decode
-    from hieralign.models.line.ctc_infer import iter_outputs
-
-    texts: list[str] = [""] * len(arrays)
-    outputs: list[torch.Tensor] = [torch.zeros(0)] * len(arrays)
-    for idx, log_probs, lengths in iter_outputs(model.eval(), arrays, max_batch):
-        for b, (i, (text, _)) in enumerate(zip(idx, greedy_decode(log_probs, lengths, model.charset))):
-            texts[i], outputs[i] = text, log_probs[: int(lengths[b]), b].clone()
-    index = TranscriptIndex.build(texts)
-    return texts, HybridSearcher(index, PrunedOutputs.from_log_probs(outputs, keep), model.charset)
+    texts, _, outputs = transcribe_chunk(model, arrays, keep, max_batch)
+    return texts, HybridSearcher(TranscriptIndex.build(texts), outputs, model.charset)

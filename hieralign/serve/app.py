@@ -40,6 +40,7 @@ from hieralign.serve.schemas import (
     RecognizeResponse,
     SearchResponse,
     TextSearch,
+    TranscribeResponse,
 )
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -95,7 +96,8 @@ class ServerState:
 
     def need_line(self) -> LineService:
         if self.line is None:
-            raise InputError(503, "no line model loaded; start the server with --line-model DIR [--index DIR]")
+            raise InputError(503, "no line model loaded; start the server with --line-model DIR [--index DIR] "
+                                  "(a line-OCR or line-CLIP model)")
         return self.line
 
     def top_k(self, asked: int | None) -> int:
@@ -186,9 +188,12 @@ def _add_char_routes(app: FastAPI, state: ServerState, auth) -> None:
 
 
 def _add_line_routes(app: FastAPI, state: ServerState, auth) -> None:
+    _add_transcribe_route(app, state, auth)
+
     @app.post("/v1/search/text", response_model=SearchResponse, dependencies=[Depends(auth)])
     async def search_text(request: Request) -> dict[str, Any]:
-        """Text -> matching line images (JSON `{"text": ..., "k": ...}`)."""
+        """Text -> matching line images (JSON `{"text": ..., "k": ...}`). With a line-OCR model: the
+        transcription index's first stage + CTC-likelihood rerank; each hit has the matched `span`."""
         query = await read_json(request, TextSearch, state.cfg.max_json_depth, state.cfg.max_query_bytes)
         text = query.text.strip()
         if not text:
@@ -202,7 +207,8 @@ def _add_line_routes(app: FastAPI, state: ServerState, auth) -> None:
 
     @app.post("/v1/search/image", response_model=SearchResponse, dependencies=[Depends(auth)])
     async def search_image(request: Request) -> dict[str, Any]:
-        """Line image -> nearest transcriptions and similar lines (multipart `image` or JSON base64)."""
+        """Line image -> nearest transcriptions and similar lines (multipart `image` or JSON base64).
+        With a line-OCR model the line is decoded first (`transcription`), then matched against the index."""
         upload, k = await read_image_upload(request, state.cfg, state.limits, ImageSearchJSON)
         service = state.need_line()
         pixels = check_request_pixels([upload.image], state.cfg.max_request_pixels)
@@ -224,6 +230,40 @@ def _add_line_routes(app: FastAPI, state: ServerState, auth) -> None:
         if path is None or not path.is_file():
             raise InputError(404, "unknown line image; use an image_url from a search result")
         return FileResponse(path)
+
+
+def _add_transcribe_route(app: FastAPI, state: ServerState, auth) -> None:
+    from hieralign.serve.line_ocr import OcrLineService, decode_lines, read_transcribe
+
+    async def transcribe(request: Request) -> dict[str, Any]:
+        uploads, beam = await read_transcribe(request, state.cfg, state.limits)
+        service = state.need_line()
+        if not isinstance(service, OcrLineService):
+            raise InputError(503, "the served line model is a line-CLIP model, which cannot transcribe; start "
+                                  "the server with --line-model <line-OCR folder> (hieralign train line-ocr)")
+        pixels = check_request_pixels([u.image for u in uploads], state.cfg.max_request_pixels)
+        images = await state.decode(decode_lines, uploads, pixels)
+        try:
+            start = time.perf_counter()
+            results = await state.run(service.transcribe, images, beam)
+        finally:
+            del images
+            state.pixels.release(pixels)
+        return {"results": results, "model": service.model_dir, "elapsed_ms": (time.perf_counter() - start) * 1000}
+
+    app.post("/v1/transcribe", response_model=TranscribeResponse, dependencies=[Depends(auth)],
+             summary="Transcribe line images with the line-OCR model (multipart `images` files or JSON base64)",
+             openapi_extra=_transcribe_openapi())(transcribe)
+
+
+def _transcribe_openapi() -> dict[str, Any]:
+    from hieralign.serve.schemas import TranscribeJSON
+
+    files = {"type": "array", "items": {"type": "string", "format": "binary"}}
+    form = {"type": "object", "properties": {"images": files, "beam": {"type": "integer", "minimum": 1, "maximum": 16}}}
+    return {"requestBody": {"content": {"multipart/form-data": {"schema": form},
+                                        "application/json": {"schema": TranscribeJSON.model_json_schema()}},
+                            "required": True}}
 
 
 def _recognize_openapi() -> dict[str, Any]:

@@ -15,8 +15,10 @@ def build_parser() -> argparse.ArgumentParser:
     d = ServeConfig()
     p = argparse.ArgumentParser(prog="hieralign serve", description=__doc__)
     p.add_argument("--model", dest="char_model", help="character checkpoint (.safetensors) or ONNX export dir")
-    p.add_argument("--line-model", help="line-CLIP model dir")
-    p.add_argument("--index", dest="index_dir", help="line embedding index dir")
+    p.add_argument("--line-model", help="line-OCR model folder (hybrid search + /v1/transcribe) or line-CLIP "
+                   "model dir; default: the shipped line-OCR model (+ its sample index), else the shipped line-CLIP")
+    p.add_argument("--index", dest="index_dir", help="line index dir (transcription index for line-OCR, "
+                   "embedding index for line-CLIP; hieralign index build)")
     p.add_argument("--line-root", help="dataset dir that relative line-image paths in the index start from")
     p.add_argument("--host", default=d.host, help="bind address (default loopback; others need a token)")
     p.add_argument("--port", type=int, default=d.port)
@@ -68,6 +70,10 @@ def with_shipped_models(cfg: ServeConfig) -> ServeConfig:
         except FileNotFoundError:
             if os.environ.get(defaults.CHAR_MODEL_ENV):  # set to a missing path: say so, never fall back
                 raise
+    shipped_ocr = defaults.shipped_line_ocr()
+    if cfg.line_model is None and shipped_ocr is not None and not os.environ.get(defaults.LINE_MODEL_ENV):
+        cfg.line_model = str(shipped_ocr[0])
+        cfg.index_dir = cfg.index_dir or _str_or_none(shipped_ocr[1])
     if cfg.line_model is None and (chosen := defaults.line_model()) is not None:
         cfg.line_model = str(chosen)
         cfg.index_dir = cfg.index_dir or _str_or_none(defaults.line_index(chosen))
@@ -92,9 +98,14 @@ def build_app(cfg: ServeConfig):
         print(f"character model {char.name} ({char.backend}) loaded in {time.perf_counter() - start:.1f}s",
               file=sys.stderr)
     if cfg.line_model:
+        from hieralign.index.ocr_index import is_ctc_model
+        from hieralign.serve.line_ocr import OcrLineService
+
         start = time.perf_counter()
-        line = LineService.load(cfg.line_model, cfg.index_dir, cfg.line_root)
-        print(f"line model + index loaded in {time.perf_counter() - start:.1f}s", file=sys.stderr)
+        kind = OcrLineService if is_ctc_model(cfg.line_model) else LineService
+        line = kind.load(cfg.line_model, cfg.index_dir, cfg.line_root)
+        print(f"line model ({line.card().get('kind')}) + index loaded in {time.perf_counter() - start:.1f}s",
+              file=sys.stderr)
     if char is None and line is None:
         print("warning: no --model and no --line-model: every model endpoint will answer 503", file=sys.stderr)
     return create_app(cfg, char, line)

@@ -12,8 +12,8 @@ LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 @dataclass
 class ServeConfig:
     char_model: str | None = None  # CharRecognizer checkpoint (.safetensors) or ONNX export dir; None = no /v1/recognize
-    line_model: str | None = None  # line-CLIP model dir for LineSearcher.from_dir; None = no /v1/search/*
-    index_dir: str | None = None  # line embedding index dir (default: the searcher's own default)
+    line_model: str | None = None  # line-OCR folder (hybrid search, /v1/transcribe) or line-CLIP dir; None = no line routes
+    index_dir: str | None = None  # transcription or embedding index dir (default: the model's own index)
     line_root: str | None = None  # dir that relative image paths in the index are relative to (its --dataset-dir)
     host: str = "127.0.0.1"  # bind address; anything but loopback requires a token
     port: int = 8000  # TCP port

@@ -35,7 +35,10 @@ class TextSearch(BaseModel):
 
 class LineHit(BaseModel):
     text: str | None = Field(None, description="transcription of the indexed line")
-    score: float | None = Field(None, description="similarity")
+    score: float | None = Field(None, description="similarity (line-CLIP: cosine; line-OCR text search: "
+                                                  "log P(query | line) of the CTC rerank, higher is better)")
+    span: list[int] | None = Field(None, description="line-OCR text search: [start, end) character offsets of "
+                                                     "the query's best local alignment in `text`")
     image_url: str | None = Field(None, description="URL of the line image (only indexed files are served)")
     info: dict[str, Any] = Field(default_factory=dict, description="other fields the index stores (id, source…)")
 
@@ -45,10 +48,27 @@ class TextHit(BaseModel):
     score: float | None = Field(None, description="similarity")
 
 
+class Transcription(BaseModel):
+    text: str = Field(..., description="what the line-OCR model read (greedy CTC decoding, NFC)")
+    score: float = Field(..., description="mean per-frame log-probability of that reading (0 = certain)")
+
+
 class SearchResponse(BaseModel):
     lines: list[LineHit] = Field(default_factory=list, description="matching line images, best first")
     texts: list[TextHit] = Field(default_factory=list, description="matching transcriptions (image queries)")
+    transcription: Transcription | None = Field(None, description="line-OCR image search: the query line's reading")
     elapsed_ms: float = Field(..., description="server-side search time")
+
+
+class TranscribeJSON(BaseModel):
+    images: list[str] = Field(..., description="base64 line images (PNG/JPEG/WebP/BMP/GIF), data: URLs accepted")
+    beam: int | None = Field(None, ge=1, le=16, description="beam width; 1 = greedy (default)")
+
+
+class TranscribeResponse(BaseModel):
+    results: list[Transcription] = Field(..., description="one reading per input image, in input order")
+    model: str = Field(..., description="line-OCR model folder")
+    elapsed_ms: float = Field(..., description="server-side inference time")
 
 
 class ImageSearchJSON(BaseModel):

@@ -214,3 +214,33 @@ def build_untrained_checkpoint(out: str | Path, preset: str = "balanced", charse
             "data": {"note": "UNTRAINED: for throughput measurements only"}}
     save_weights(out, model.state_dict(), meta)
     return Path(out)
+
+
+def build_tiny_ctc_model(root: str | Path, steps: int = 250, docs: int = 2, lines_per_doc: int = 4,
+                         max_seconds: float = 1800.0) -> tuple[Path, Path]:
+    """A tiny CTC line recogniser (the real `LineRecognizer` at 32 px, narrow layers) trained by the
+    real engine for `steps` steps on a handful of short synthetic print lines, which it learns to
+    read back (overfits); returns (model dir, dataset dir with train.jsonl). Smoke tests only."""
+    from hieralign.data.lines.synth import discover_tibetan_fonts
+    from hieralign.data.lines.synth_cli import SynthConfig, build_dataset
+    from hieralign.data.lines.text import bospell_words
+    from hieralign.models.line.ctc import LineRecognizer, LineRecognizerConfig
+    from hieralign.train.engine import EngineConfig, fit
+    from hieralign.train.line_ctc_task import LineCTCTask, LineCTCTaskConfig
+
+    root = Path(root)
+    data, out = root / "data", root / "model"
+    build_dataset(SynthConfig(str(data), num_docs=docs, lines_per_doc=lines_per_doc, min_words=1, max_words=2,
+                              style_weights="print=1", split_fractions="1,0,0", min_font_size=30, max_font_size=30,
+                              seed=2, test_docs_per_face=0),
+                  discover_tibetan_fonts(), bospell_words())
+    task = LineCTCTask(LineCTCTaskConfig(data=str(data), batch_size=4, height=32, augment=False, seed=0))
+    torch.manual_seed(0)  # narrow layers: a few seconds of training, not a model
+    task.model = LineRecognizer(LineRecognizerConfig(charset=task.model.config.charset, height=32,
+                                                     channels=[16, 24, 32, 48, 48], lstm_hidden=48, lstm_layers=1,
+                                                     dropout=0.0))
+    fit(task, EngineConfig(out=str(out), epochs=1, max_steps=steps, batch_size=4, lr=3e-3, weight_decay=0.0,
+                           warmup_steps=0, final_lr_ratio=1.0, grad_clip=5.0, seed=0, keep_last=1,
+                           max_minutes=max_seconds / 60, resume_from="none", device="cpu", num_threads=1,
+                           log_every=10**6))
+    return out, data

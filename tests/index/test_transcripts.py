@@ -44,6 +44,7 @@ def test_pruned_outputs_keep_the_likelihood_ranking_and_hybrid_reranks():
     pruned = PrunedOutputs.from_log_probs(full, keep=4)
     lines = list(range(10))
     dense, lengths = pruned.dense(lines)
+    dense, lengths = torch.from_numpy(dense), torch.from_numpy(lengths)
     padded = torch.nn.utils.rnn.pad_sequence([full[i] for i in lines])
     for q in lines:  # the pruned outputs rank the lines for each query as the full ones do
         exact = ctc_log_likelihood(padded, lengths, [texts[q]] * 10, cs)
@@ -52,3 +53,18 @@ def test_pruned_outputs_keep_the_likelihood_ranking_and_hybrid_reranks():
     searcher = HybridSearcher(TranscriptIndex.build(texts), pruned, cs)
     hits = searcher.search(texts[5], k=3)
     assert texts[hits[0][0]] == texts[5] and hits[0][1] >= hits[-1][1]
+
+
+def test_numpy_ctc_likelihood_equals_torch_ctc_loss():
+    from hieralign.index.ctc_numpy import ctc_log_likelihood as numpy_likelihood
+
+    g = torch.Generator().manual_seed(0)
+    log_probs = torch.randn(30, 6, 7, generator=g).log_softmax(-1)
+    lengths = torch.tensor([30, 25, 10, 3, 30, 1])
+    targets = [[1, 2, 3], [2, 2, 4, 5], [1] * 6, [3, 4], [], [5]]  # six repeats need 11 frames: line 2 has 10
+    torch_cs = Charset("abcdef")
+    texts = [torch_cs.decode(t) for t in targets]
+    expected = ctc_log_likelihood(log_probs, lengths, texts, torch_cs).numpy()
+    got = numpy_likelihood(log_probs.numpy(), lengths.numpy(), targets)
+    assert got[2] == expected[2] == float("-inf")
+    assert abs(got - expected)[[0, 1, 3, 4, 5]].max() < 1e-3

@@ -27,3 +27,15 @@ def line_service(line_model_dir):
 
     model_dir, data = line_model_dir
     return LineService.load(str(model_dir), None, str(data))
+
+
+@pytest.fixture(scope="session")
+def ocr_service(ctc_model_dir, tmp_path_factory):
+    """A line-OCR service: the tiny CTC model + a transcription index of its 8 training lines."""
+    from hieralign.index.ocr_index import build_ocr_index
+    from hieralign.serve.line_ocr import OcrLineService
+
+    model, data = ctc_model_dir
+    index = tmp_path_factory.mktemp("ocr-index") / "index"
+    build_ocr_index(model, [str(data / "train.jsonl")], index)
+    return OcrLineService.load(str(model), str(index))

@@ -76,3 +76,30 @@ def test_draw_recognise_and_search_tibetan(browser_page, workbench_server, tmp_p
     page.screenshot(path=str(tmp_path / "workbench.png"), full_page=True)
     assert (tmp_path / "workbench.png").stat().st_size > 10_000
     assert not errors, errors
+
+
+@pytest.fixture(scope="module")
+def ocr_workbench(ocr_service):
+    from hieralign.serve.app import create_app
+    from hieralign.serve.config import ServeConfig
+
+    with LiveServer(create_app(ServeConfig(), None, ocr_service)) as server:
+        yield server
+
+
+def test_line_ocr_workbench_shows_the_transcription_and_the_matched_span(browser_page, ocr_workbench, ocr_service):
+    page = browser_page
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(ocr_workbench.url + "/")
+    page.wait_for_selector("#status-line.ok", timeout=30_000)
+    texts = ocr_service.searcher.index.texts
+    page.set_input_files("#line-file", ocr_service.searcher.rows[0]["image"])  # a dropped line -> its reading
+    page.wait_for_selector("#line-query .transcription", timeout=60_000)
+    assert page.locator("#line-query .transcription").inner_text() == texts[0]
+    query = max(texts, key=len)[1:-1]
+    page.fill("#text-query", query)
+    page.click("#text-form button")
+    page.wait_for_selector("#line-results li.line mark.span", timeout=60_000)
+    assert page.locator("#line-results li.line mark.span").first.inner_text() == query
+    assert not errors, errors

@@ -32,6 +32,8 @@ def test_text_search_returns_indexed_lines_with_servable_images(line_server, lin
         assert no_char_model.status_code == 503 and "--model" in no_char_model.json()["detail"]
         assert client.get("/healthz").json()["line_model"] is True
         assert client.get("/v1/info").json()["line_model"]["kind"] == "line_clip"
+        cannot = client.post("/v1/transcribe", json={"images": [glyph]})  # line-CLIP cannot transcribe
+        assert cannot.status_code == 503 and "line-OCR" in cannot.json()["detail"]
 
 
 def test_image_search_returns_texts_and_lines(line_server, line_model_dir):

@@ -2,8 +2,10 @@
 
 One JSON object per line: an image path (relative to the dataset root) and its transcription,
 under any of the aliases those datasets use, plus optional provenance (`source`/`doc_id`),
-`style` and `split`. Rows whose image is missing or unreadable are counted and reported, never
+`style` and `split`. Rows whose image is missing or not an image are counted and reported, never
 dropped silently; `strict=True` turns the first such row into an error naming file and line.
+A malformed line, or an image path that leads outside the dataset folder (`../../etc/passwd`),
+is a `ManifestError` (a `UserError`: one line naming file:line) unless `allow_outside=True`.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from hieralign.errors import UserError
 
 # Keys tried in order; the first present and non-empty wins.
 IMAGE_KEYS = ("line_path", "src__image", "image", "image_path", "path", "line_image")
@@ -72,8 +76,9 @@ class ManifestReport:
                 "unreadable": len(self.unreadable), "skipped_rows": len(self.skipped_rows)}
 
 
-class ManifestError(ValueError):
-    """A manifest row that cannot be used (raised in strict mode or for malformed JSON)."""
+class ManifestError(UserError):
+    """A manifest row that cannot be used (malformed JSON, a path outside the dataset folder, or any
+    bad row in strict mode); the message names file:line."""
 
 
 def _first(row: dict, keys: tuple[str, ...]) -> tuple[str | None, str | None]:
@@ -112,34 +117,62 @@ def _image_problem(path: Path, verify: bool) -> str | None:
     return None
 
 
+def dataset_boundary(manifest: Path, dataset_dir: str | os.PathLike | None) -> Path:
+    """The folder image paths must stay inside: `dataset_dir`, else the nearest folder above the
+    manifest (up to 3 levels) that holds a `dataset.json` card (so `test_sets/<style>/<face>.jsonl`
+    may point at `../../images/...`), else the manifest's own folder."""
+    if dataset_dir is not None:
+        return Path(dataset_dir).resolve()
+    folder = manifest.parent.resolve()
+    for candidate in [folder, *folder.parents][:4]:
+        if (candidate / "dataset.json").is_file():
+            return candidate
+    return folder
+
+
+def _outside(path: Path, boundary: Path) -> bool:
+    return not path.resolve().is_relative_to(boundary)
+
+
 def read_manifest(manifest: str | os.PathLike, dataset_dir: str | os.PathLike | None = None,
-                  strict: bool = False, verify_images: bool = False) -> ManifestReport:
-    """Read a JSONL manifest; image paths resolve against `dataset_dir` (default: the manifest's folder)."""
+                  strict: bool = False, verify_images: bool = True, allow_outside: bool = False) -> ManifestReport:
+    """Read a JSONL manifest; image paths resolve against `dataset_dir` (default: the manifest's folder).
+    Images are opened (header + checksum, not decoded) unless `verify_images=False`."""
     manifest = Path(manifest)
     if not manifest.is_file():
         raise FileNotFoundError(f"manifest not found: {manifest} (pass --train-manifest/--manifest with a JSONL file)")
     root = Path(dataset_dir) if dataset_dir is not None else manifest.parent
+    boundary = dataset_boundary(manifest, dataset_dir)
     report = ManifestReport(records=[])
-    with open(manifest, encoding="utf-8") as f:
+    with open(manifest, encoding="utf-8", errors="replace") as f:
         for line_no, raw in enumerate(f, 1):
             if not raw.strip():
                 continue
             where = f"{manifest}:{line_no}"
-            try:
-                row = json.loads(raw)
-            except json.JSONDecodeError as exc:
-                raise ManifestError(f"{where}: not valid JSON ({exc.msg}); fix or delete that line") from exc
-            record = parse_row(row, line_no) if isinstance(row, dict) else None
+            record = _parse_line(raw, line_no, where)
             if record is None:
                 _fail_or_count(strict, report.skipped_rows, f"{where}: no image key {IMAGE_KEYS} or text key {TEXT_KEYS}")
                 continue
-            problem = _image_problem(record.resolve(root), verify_images)
+            path = record.resolve(root)
+            if not allow_outside and _outside(path, boundary):
+                raise ManifestError(f"{where}: image path {record.image_path!r} leads outside the dataset folder "
+                                    f"{boundary}; pass --allow-outside if that is intended")
+            problem = _image_problem(path, verify_images)
             if problem is not None:
                 target = report.missing if problem == "missing" else report.unreadable
-                _fail_or_count(strict, target, f"{where}: {problem} image {record.resolve(root)}")
+                _fail_or_count(strict, target, f"{where}: {problem} image {path}")
                 continue
             report.records.append(record)
     return report
+
+
+def _parse_line(raw: str, line_no: int, where: str) -> LineRecord | None:
+    try:
+        row = json.loads(raw)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        msg = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deep"
+        raise ManifestError(f"{where}: not valid JSON ({msg}); fix or delete that line") from None
+    return parse_row(row, line_no) if isinstance(row, dict) else None
 
 
 def _fail_or_count(strict: bool, bucket: list[str], message: str) -> None:

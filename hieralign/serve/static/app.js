@@ -188,13 +188,23 @@ async function lineImage(url) {
   return img;
 }
 
+// A hit's transcription with the matched span (line-OCR text search: [start, end) offsets) in <mark>.
+function spannedText(text, span) {
+  const box = el("div", "text");
+  if (!span || span.length !== 2 || span[1] <= span[0]) { box.textContent = text; return box; }
+  const chars = Array.from(text);  // offsets count code points, as the server's Python strings do
+  box.append(chars.slice(0, span[0]).join(""), el("mark", "span", chars.slice(span[0], span[1]).join("")),
+    chars.slice(span[1]).join(""));
+  return box;
+}
+
 async function renderLines(lines) {
   while (objectUrls.length) URL.revokeObjectURL(objectUrls.pop());
   const list = $("line-results");
   list.replaceChildren();
   for (const hit of lines) {
     const item = el("li", "line");
-    item.append(await lineImage(hit.image_url), el("div", "text", hit.text || ""),
+    item.append(await lineImage(hit.image_url), spannedText(hit.text || "", hit.span),
       el("div", "meta", hit.score == null ? "" : "score " + hit.score.toFixed(3)));
     list.append(item);
   }
@@ -223,6 +233,9 @@ async function searchLineImage(file) {
   query.hidden = false;
   try {
     const body = await api("/v1/search/image", { method: "POST", body: form });
+    if (body.transcription) {  // line-OCR: what the model read in the dropped line
+      query.append(el("div", "meta", "transcription"), el("div", "transcription", body.transcription.text || "(nothing read)"));
+    }
     const texts = $("text-results");
     texts.replaceChildren(...body.texts.map((t) => el("li", null, t.text + (t.score == null ? "" : `  (${t.score.toFixed(3)})`))));
     await renderLines(body.lines);

@@ -72,3 +72,21 @@ def test_round_trip(images):
     again = read_manifest(images / "copy.jsonl", images).records
     assert again[0].text == "x" and again[0].source == "d" and again[0].split == "train"
     assert again[0].extra == {"font": "F"}
+
+
+def test_paths_leaving_the_dataset_folder_are_refused(tmp_path):
+    data = tmp_path / "ds"
+    (data / "test_sets" / "print").mkdir(parents=True)
+    Image.new("L", (20, 8), 255).save(data / "a.png")
+    Image.new("L", (20, 8), 255).save(tmp_path / "outside.png")
+    _write(data / "m.jsonl", [{"line_path": "../outside.png", "text": "x"}])
+    with pytest.raises(ManifestError, match=r"m\.jsonl:1: image path '\.\./outside\.png' leads outside"):
+        read_manifest(data / "m.jsonl")
+    _write(data / "abs.jsonl", [{"line_path": str(tmp_path / "outside.png"), "text": "x"}])
+    with pytest.raises(ManifestError, match="outside"):
+        read_manifest(data / "abs.jsonl", data)
+    assert len(read_manifest(data / "abs.jsonl", data, allow_outside=True).records) == 1
+    # a synthesised dataset's per-face test sets point two folders up, inside the dataset card's folder
+    (data / "dataset.json").write_text("{}")
+    _write(data / "test_sets" / "print" / "f.jsonl", [{"line_path": "../../a.png", "text": "x"}])
+    assert len(read_manifest(data / "test_sets" / "print" / "f.jsonl").records) == 1
