@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 
 from hieralign.export.onnx_io import session
-from hieralign.utils.io import file_hash
 from hieralign.models.char.zeroshot import ZeroShotClassifier
+from hieralign.utils.io import file_hash
 
 IMAGE_CHUNK = 256  # images per image-tower call
 EXPORT_SUBDIR = "onnx"  # `hieralign export --out <checkpoint dir>/onnx` puts an export "next to the model"

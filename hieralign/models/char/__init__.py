@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 
 _HOMES = {"PRESETS": "config", "ModelConfig": "config", "preset_config": "config", "HierCodeWithHiGITA": "model",
           "ImageTower": "model", "TextTower": "model", "create_model": "model", "TextBatch": "text_encoder"}
-__all__ = list(_HOMES)
+__all__ = ["PRESETS", "ModelConfig", "preset_config", "HierCodeWithHiGITA", "ImageTower", "TextTower",
+           "create_model", "TextBatch"]
 
 
 def __getattr__(name: str) -> Any:
