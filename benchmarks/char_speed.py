@@ -245,6 +245,34 @@ def format_table(result: dict) -> str:
     return "\n".join(lines)
 
 
+def measure_prototypes(args: argparse.Namespace) -> dict:
+    """Seconds to build reference-glyph prototypes for the first `--chars` of a set (no disk cache),
+    per worker count, extrapolated to the whole set by renders (the cost is per render)."""
+    from hieralign import defaults
+    from hieralign.models.char.candidates import resolve_candidates
+    from hieralign.models.char.glyphs import _covering, build_prototypes, prototype_faces
+    from hieralign.recognize import load_backend
+
+    torch.set_num_threads(args.threads)
+    rec = load_backend(args.backend, str(defaults.char_model(args.model)))
+    everything = resolve_candidates(args.candidates)
+    faces = prototype_faces(rec.encoder.train_families)
+    full_renders = sum(len(ks) for ks in _covering(everything, faces))
+    step = max(1, len(everything) // args.chars)  # spread over the set: coverage differs by block
+    sample = everything[::step][:args.chars]
+    out = {"candidates": args.candidates, "set_size": len(everything), "sample_chars": len(sample),
+           "faces": len(faces), "renders_full_set": full_renders, "load_average": list(os.getloadavg()), "runs": {}}
+    for workers in args.workers:
+        start = time.perf_counter()
+        _, header = build_prototypes(rec.encoder, sample, faces, workers=workers)
+        took = time.perf_counter() - start
+        rate = header["renders"] / took
+        out["runs"][str(workers)] = {"seconds": round(took, 2), "renders": header["renders"],
+                                     "renders_per_s": round(rate, 1),
+                                     "full_set_minutes_extrapolated": round(full_renders / rate / 60, 1)}
+    return out
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = p.add_subparsers(dest="cmd")
@@ -262,16 +290,24 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--peers", action=argparse.BooleanOptionalAction, default=True)
     q.add_argument("--peer-images", type=int, default=200, help="glyphs each peer reads")
     q.add_argument("--out", default=None, help="write the JSON here")
+    r = sub.add_parser("prototypes", help="reference-glyph build time per worker count, extrapolated to the set")
+    r.add_argument("--model", default=None)
+    r.add_argument("--backend", default="auto")
+    r.add_argument("--candidates", default="all")
+    r.add_argument("--chars", type=int, default=2000, help="characters sampled evenly from the set")
+    r.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    r.add_argument("--threads", type=int, default=2)
+    r.add_argument("--out", default=None)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.cmd != "pipeline":
+    if args.cmd not in ("pipeline", "prototypes"):
         print(json.dumps(measure_presets(), indent=2))
         return 0
-    result = measure_pipeline(args)
-    print(format_table(result))
+    result = measure_pipeline(args) if args.cmd == "pipeline" else measure_prototypes(args)
+    print(format_table(result) if args.cmd == "pipeline" else json.dumps(result, indent=2))
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

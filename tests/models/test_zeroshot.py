@@ -138,3 +138,14 @@ def test_one_matmul_on_the_folded_matrix_equals_fusing_two(rec, face):
             assert a["descriptor"] == b["descriptor"] and a["glyph_score"] == b["glyph_score"]
             assert abs(a["score"] - b["score"]) < 2e-4 and abs(a["decomposition_score"] - b["decomposition_score"]) < 2e-4
     assert matrix.nbytes >= matrix.decomposition.nbytes * 2
+
+
+def test_prototypes_rendered_by_a_pool_equal_the_in_process_ones(rec, face, monkeypatch):
+    import hieralign.models.char.glyphs as glyphs
+
+    monkeypatch.setattr(glyphs, "RENDER_CHUNK", 3)  # 8 renders -> 3 chunks, so 2 workers both draw
+    one, head = build_prototypes(rec.encoder, list(CHARS), [face], workers=1)
+    two, _ = build_prototypes(rec.encoder, list(CHARS), [face], workers=2)
+    assert head["renders"] == len(CHARS) and glyphs.render_workers(head["renders"], 2) == 2
+    np.testing.assert_allclose(one, two, atol=1e-6)
+    assert glyphs.render_workers(10) == 1  # small builds stay in-process unless asked
