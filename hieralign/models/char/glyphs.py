@@ -19,7 +19,7 @@ import numpy as np
 from hieralign.utils.progress import progress
 
 RENDER_CHUNK = 512  # renders encoded per image-tower call
-# Fewer renders than this are drawn in-process when the worker count is left to us: a spawned pool
+# Fewer renders than this are drawn in-process when the worker count is left to us: a pool
 # costs 2-4 s to start (measured: 2,389 renders took 2.9 s in-process, 6.5 s with 2 workers, busy box).
 PARALLEL_MIN = 16 * RENDER_CHUNK
 
@@ -105,7 +105,7 @@ def render_workers(n_jobs: int, workers: int | None = None) -> int:
 
 
 def _rendered(faces, chars, cfg, jobs, workers: int):
-    """Render chunks in job order: in-process, or by a spawned pool (fonts are reopened per worker;
+    """Render chunks in job order: in-process, or by a worker pool (fonts are reopened per worker;
     `imap` keeps the order, so the prototypes do not depend on the worker count, and the caller
     encodes one chunk while the workers draw the next)."""
     tasks = [(faces, chars, cfg, jobs[s:s + RENDER_CHUNK]) for s in range(0, len(jobs), RENDER_CHUNK)]
@@ -114,7 +114,11 @@ def _rendered(faces, chars, cfg, jobs, workers: int):
         return
     import multiprocessing as mp
 
-    with mp.get_context("spawn").Pool(workers) as pool:  # spawn: no forked torch/onnxruntime threads
+    # fork where the platform has it: "spawn" re-imports the caller's main module, which breaks any
+    # script without an `if __name__ == "__main__"` guard. The workers only run Pillow and numpy
+    # (never torch or onnxruntime), so the parent's threads are not a hazard for them.
+    method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
+    with mp.get_context(method).Pool(workers) as pool:
         yield from pool.imap(_render_chunk, tasks)
 
 

@@ -133,17 +133,18 @@ class ZeroShotClassifier:
         kind = "both" if want_glyphs(descriptors) else "decomposition"
         # A charset name is resolved once (folding 3k-89k characters costs ms per call); files and
         # explicit lists are resolved every time (a file may change, a list is its own key).
-        named = isinstance(candidates, str) and faces is None and not os.path.exists(candidates)
-        if named and (kind, candidates) in self._named:
-            key = self._named[(kind, candidates)]
+        spec = candidates if isinstance(candidates, str) and faces is None else None
+        named = spec is not None and not os.path.exists(spec)
+        if spec is not None and named and (kind, spec) in self._named:
+            key = self._named[(kind, spec)]
             if key in self._matrices:
                 return self._matrices[key]
         chars = resolve_candidates(candidates)
         key = (kind, "".join(chars) + ("|" + ",".join(f.name for f in faces) if faces is not None else ""))
         if key not in self._matrices:
             self._matrices[key] = build_candidates(self.encoder, chars, kind, faces=faces)
-        if named:
-            self._named[(kind, str(candidates))] = key
+        if spec is not None and named:
+            self._named[(kind, spec)] = key
         return self._matrices[key]
 
     def prepare(self, images) -> np.ndarray:
