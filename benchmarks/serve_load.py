@@ -3,6 +3,8 @@
     python benchmarks/serve_load.py                      # starts a server with a tiny model
     python benchmarks/serve_load.py --model runs/higita/best.safetensors
     python benchmarks/serve_load.py --url http://127.0.0.1:8000 --token T
+    python benchmarks/serve_load.py --model hieralign/assets/models/char-hiercode/model.safetensors \
+        --server-args "--candidates jis2" --concurrency 1,16,64   # the shipped model, its ONNX export if any
 
 Prints requests/s, p50/p90/p99 latency and errors; writes docs/benchmarks/serve_load.json.
 """
@@ -39,7 +41,8 @@ def payloads(count: int = 32) -> list[bytes]:
     return out
 
 
-async def run_load(url: str, total: int, concurrency: int, token: str | None, max_seconds: float) -> dict:
+async def run_load(url: str, total: int, concurrency: int, token: str | None, max_seconds: float,
+                   form: dict[str, str] | None = None) -> dict:
     import httpx
 
     bodies = payloads()
@@ -58,7 +61,7 @@ async def run_load(url: str, total: int, concurrency: int, token: str | None, ma
             files = {"images": ("g.png", bodies[i % len(bodies)], "image/png")}
             start = time.perf_counter()
             try:
-                r = await client.post("/v1/recognize", files=files, headers=headers)
+                r = await client.post("/v1/recognize", files=files, data=form or {}, headers=headers)
                 ok = r.status_code == 200 and bool(r.json()["results"][0])
                 if not ok:
                     errors.append(f"{r.status_code}: {r.text[:100]}")
@@ -94,7 +97,9 @@ def prepare_model(args: argparse.Namespace) -> tuple[str | None, list[str]]:
 
         model = str(cached_tiny_checkpoint())
         extra += ["--candidates", "model"]
-    if args.backend != "torch" and not Path(model).is_dir():
+    if args.backend == "auto":  # the server picks: the model's own ONNX export when one sits next to it
+        extra += ["--backend", "auto"]
+    elif args.backend != "torch" and not Path(model).is_dir():
         from hieralign.export.char_export import CharExportConfig, export_char
 
         out = tempfile.mkdtemp(prefix="hieralign-export-")
@@ -112,8 +117,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--url", help="a running loopback server (default: start one)")
     p.add_argument("--model", help="checkpoint or export dir for the started server (default: a tiny model)")
     p.add_argument("--preset", help="without --model: serve an UNTRAINED checkpoint of this preset (speed only)")
-    p.add_argument("--backend", choices=("torch", "onnx", "onnx-int8"), default="torch",
-                   help="onnx*: export the model first (into a temp dir) and serve the export")
+    p.add_argument("--backend", choices=("auto", "torch", "onnx", "onnx-int8"), default="auto",
+                   help="auto: what `hieralign serve` picks (the model's ONNX export next to it, else torch); "
+                        "onnx*: export the model first (into a temp dir) and serve the export")
+    p.add_argument("--descriptors", choices=("decomposition", "glyphs", "both"), default=None,
+                   help="sent with every request (default: the server's, i.e. both)")
     p.add_argument("--server-args", default="", help="extra `hieralign serve` arguments, e.g. '--workers 2'")
     p.add_argument("--token")
     p.add_argument("--requests", type=int, default=2000)
@@ -128,7 +136,8 @@ def main(argv: list[str] | None = None) -> int:
     levels = [int(c) for c in str(args.concurrency).split(",")]
 
     def load_all(url: str) -> list[dict]:
-        return [asyncio.run(run_load(url, args.requests, c, args.token, args.max_seconds)) for c in levels]
+        form = {"descriptors": args.descriptors} if args.descriptors else None
+        return [asyncio.run(run_load(url, args.requests, c, args.token, args.max_seconds, form)) for c in levels]
 
     if args.url:
         results = load_all(require_loopback(args.url))

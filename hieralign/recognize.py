@@ -45,8 +45,19 @@ def _onnx_int8(model: str, device: str = "cpu") -> ZeroShotClassifier:
     return OnnxCharRecognizer.from_dir(model, int8=True)
 
 
+def _auto(model: str, device: str = "cpu") -> ZeroShotClassifier:
+    """The fastest backend for `model`: its ONNX export when one exists (the export dir itself, or
+    `<checkpoint dir>/onnx/` recording this checkpoint's hash; `export.runtime.find_export`), else
+    torch. fp32, never INT8 by default: INT8 changes answers (top-1 agreement below 99.5 %)."""
+    from hieralign.export.runtime import find_export
+
+    found = find_export(model) if device == "cpu" else None
+    return _onnx(str(found)) if found is not None else _torch(model, device)
+
+
 # backend name -> loader(model path, device); --model is a checkpoint for torch, an export dir for onnx*
-BACKENDS: dict[str, Callable[..., ZeroShotClassifier]] = {"torch": _torch, "onnx": _onnx, "onnx-int8": _onnx_int8}
+BACKENDS: dict[str, Callable[..., ZeroShotClassifier]] = {"auto": _auto, "torch": _torch, "onnx": _onnx,
+                                                          "onnx-int8": _onnx_int8}
 DEFAULT_MODEL_ENV = defaults.CHAR_MODEL_ENV
 
 
@@ -78,7 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="weight of the glyph cosine in the fused score, 0..1 (default: the model's, else 0.8)")
     p.add_argument("--top-k", type=_positive_int, default=5, help="candidates per image (>= 1)")
     p.add_argument("--format", choices=("table", "json", "csv"), default="table")
-    p.add_argument("--backend", choices=sorted(BACKENDS), default="torch")
+    p.add_argument("--backend", choices=sorted(BACKENDS), default="auto",
+                   help="auto (default): the model's ONNX export when there is one (an export dir, or "
+                        "<checkpoint dir>/onnx/ made from this checkpoint), else torch")
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--device", default="cpu")
     return p

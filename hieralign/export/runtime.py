@@ -22,8 +22,34 @@ import numpy as np
 
 from hieralign.export.onnx_io import session
 from hieralign.models.char.zeroshot import ZeroShotClassifier
+from hieralign.utils.io import file_hash
 
 IMAGE_CHUNK = 256  # images per image-tower call
+EXPORT_SUBDIR = "onnx"  # `hieralign export --out <checkpoint dir>/onnx` puts an export "next to the model"
+
+
+def find_export(model: str | os.PathLike) -> Path | None:
+    """The ONNX export to use for `model`, or None (then the PyTorch checkpoint runs).
+
+    `model` itself when it is an export dir (holds export.json); for a checkpoint file or run dir,
+    `<its dir>/onnx/export.json` — but only when that manifest's `checkpoint_hash` is this
+    checkpoint's file hash, so an export left over from other weights is never picked up."""
+    path = Path(model)
+    if (path / "export.json").is_file():
+        return path
+    folder = path if path.is_dir() else path.parent
+    manifest = folder / EXPORT_SUBDIR / "export.json"
+    if not manifest.is_file():
+        return None
+    ckpt = path
+    if path.is_dir():
+        ckpt = next((path / n for n in ("best.safetensors", "model.safetensors") if (path / n).is_file()), path)
+    try:
+        digest = json.loads(manifest.read_text(encoding="utf-8")).get("checkpoint_hash")
+    except (OSError, ValueError):
+        return None
+    return manifest.parent if ckpt.is_file() and digest and digest == file_hash(ckpt) else None
+
 
 
 class OnnxCharEncoder:

@@ -67,15 +67,15 @@ class ServerState:
         if char is not None and cfg.batch_wait_ms > 0:
             from hieralign.serve.batching import MicroBatcher
 
-            async def run_batch(images, candidates, top_k):
-                return await self.run(char.recognize, images, candidates, top_k)
+            async def run_batch(images, candidates, top_k, descriptors=None):
+                return await self.run(char.recognize, images, candidates, top_k, descriptors)
 
             self.batcher = MicroBatcher(run_batch, cfg.max_batch, cfg.batch_wait_ms)
 
-    async def recognize(self, service: CharService, images, candidates, top_k: int):
+    async def recognize(self, service: CharService, images, candidates, top_k: int, descriptors: str | None = None):
         if self.batcher is None:
-            return await self.run(service.recognize, images, candidates, top_k)
-        return await self.batcher.submit(images, candidates, top_k)
+            return await self.run(service.recognize, images, candidates, top_k, descriptors)
+        return await self.batcher.submit(images, candidates, top_k, descriptors)
 
     async def run(self, fn, *args):
         return await anyio.to_thread.run_sync(fn, *args, limiter=self.limiter)
@@ -166,7 +166,7 @@ def _add_char_routes(app: FastAPI, state: ServerState, auth) -> None:
         images = await state.decode(decode_glyphs, req.uploads, pixels)
         try:
             start = time.perf_counter()
-            results = await state.recognize(service, images, req.candidates, state.top_k(req.top_k))
+            results = await state.recognize(service, images, req.candidates, state.top_k(req.top_k), req.descriptors)
         finally:
             del images
             state.pixels.release(pixels)
@@ -270,7 +270,9 @@ def _recognize_openapi() -> dict[str, Any]:
     files = {"type": "array", "items": {"type": "string", "format": "binary"}}
     alias = {**files, "description": "alias of `images`"}
     form = {"type": "object", "properties": {"images": files, "image": alias, "file": alias,
-                                             "top_k": {"type": "integer"}, "candidates": {"type": "string"}}}
+                                             "top_k": {"type": "integer"}, "candidates": {"type": "string"},
+                                             "descriptors": {"type": "string",
+                                                             "enum": ["decomposition", "glyphs", "both"]}}}
     json_body = RecognizeJSON.model_json_schema()
     return {"requestBody": {"content": {"multipart/form-data": {"schema": form},
                                         "application/json": {"schema": json_body}}, "required": True}}

@@ -45,12 +45,15 @@ class CharService:
         p = Path(path)
         if not p.exists():
             raise FileNotFoundError(f"character model not found: {p} (a .safetensors checkpoint or an export dir)")
-        if backend == "onnx" or (backend == "auto" and (p / "export.json").is_file()):  # else a run dir/file
-            from hieralign.export.runtime import OnnxCharRecognizer
+        from hieralign.export.runtime import OnnxCharRecognizer, find_export
 
+        # auto: the ONNX export when `p` is one, or when `<checkpoint dir>/onnx/` was exported from
+        # this very checkpoint (find_export compares the recorded checkpoint hash); else torch.
+        export = p if backend == "onnx" else (find_export(p) if backend == "auto" else None)
+        if export is not None:
             # onnxruntime's default intra-op threads (one per core, not spinning): measured 103-154 req/s
             # vs 81-94 with one thread per call on the 2-core machine (16 concurrent clients).
-            return cls(OnnxCharRecognizer.from_dir(p, int8=int8), "onnx", candidates)
+            return cls(OnnxCharRecognizer.from_dir(export, int8=int8), "onnx", candidates)
         from hieralign.models.char.recognizer import CharRecognizer
 
         return cls(CharRecognizer.from_checkpoint(p, device="cpu"), "torch", candidates)
@@ -59,11 +62,20 @@ class CharService:
         card = self.recognizer.card() if hasattr(self.recognizer, "card") else {}
         return dict(card) if isinstance(card, dict) else {"description": str(card)}
 
-    def recognize(self, images: list[Image.Image], candidates: Any, top_k: int) -> list[list[dict[str, Any]]]:
+    def recognize(self, images: list[Image.Image], candidates: Any, top_k: int,
+                  descriptors: str | None = None) -> list[list[dict[str, Any]]]:
+        """Top-k rows per image; `descriptors` None = the recogniser's default ("both")."""
+        from hieralign.models.char.preprocess import NoInkError
+
         glyphs = [to_gray(img) for img in images]
         candidates = candidates or self.default_candidate_spec()
+        extra = {"descriptors": descriptors} if descriptors else {}
         try:
-            results = self.recognizer.recognize(glyphs, candidates=candidates, top_k=top_k)
+            results = self.recognizer.recognize(glyphs, candidates=candidates, top_k=top_k, **extra)
+        except NoInkError as exc:  # before the generic ValueError: it is the image, not the candidates
+            where = f"images[{exc.index}]" if exc.index is not None else "image"
+            raise InputError(400, f"{where}: no ink found (blank, all paper, or only specks); send one "
+                                  "character, dark ink on light paper") from exc
         except (KeyError, ValueError, FileNotFoundError) as exc:  # unknown charset, chars without a decomposition
             raise InputError(400, f"candidates: {exc}") from exc
         for row in results:

@@ -63,16 +63,18 @@ def named_sets(spec: str) -> list[str]:
 def bound_candidate_cache(recognizer: Any, max_bytes: int) -> bool:
     """Replace a recogniser's candidate-matrix dict with a byte-bounded LRU (True when it had one).
 
-    Both recognisers (torch `CharRecognizer`, `OnnxCharRecognizer`) keep `_cache: dict` keyed by
-    the candidate list's hash; in a long-running server any client can add an entry.
+    Both recognisers share the zero-shot core, which keeps its `CandidateMatrix` objects in
+    `_matrices` (sized by `CandidateMatrix.nbytes`, folded matrices included); in a long-running
+    server any client can add an entry. (`_cache`: the name older recognisers used.)
     """
     from hieralign.utils.lru import ByteLRU
 
-    cache = getattr(recognizer, "_cache", None)
-    if not isinstance(cache, dict | ByteLRU):  # a ByteLRU: a second app around the same model re-bounds it
-        return False
-    bounded = ByteLRU(max_bytes)
-    for key, value in cache.items():
-        bounded[key] = value
-    recognizer._cache = bounded
-    return True
+    for attr in ("_matrices", "_cache"):
+        cache = getattr(recognizer, attr, None)
+        if isinstance(cache, dict | ByteLRU):  # a ByteLRU: a second app around the same model re-bounds it
+            bounded = ByteLRU(max_bytes)
+            for key, value in cache.items():
+                bounded[key] = value
+            setattr(recognizer, attr, bounded)
+            return True
+    return False

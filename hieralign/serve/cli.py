@@ -44,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="merge concurrent recognise requests arriving within this window (0 = off)")
     p.add_argument("--max-batch", type=int, default=d.max_batch, help="images per merged model call")
     p.add_argument("--backend", choices=("auto", "torch", "onnx"), default=d.backend,
-                   help="character backend (auto: a dir with export.json is an ONNX export, else a checkpoint/run dir)")
+                   help="character backend (auto: an ONNX export dir, or the checkpoint's own export in <its dir>/onnx/, else torch)")
     p.add_argument("--candidates", default=d.candidates,
                    help="default candidate set when a request names none (charset name, or 'model')")
     p.add_argument("--int8", action="store_true", help="use the INT8 image tower of an ONNX export")

@@ -43,6 +43,7 @@ class RecognizeRequest:
     uploads: list[Upload]
     top_k: int | None
     candidates: list[str] | None  # resolved characters; None = the server's default set
+    descriptors: str | None = None  # "decomposition" | "glyphs" | "both"; None = the recogniser's default
 
 
 def _content_type(request: Request) -> str:
@@ -147,20 +148,32 @@ async def read_recognize(request: Request, cfg: ServeConfig, limits: ImageLimits
     ctype = _content_type(request)
     if ctype == "multipart/form-data":
         uploads, fields = await _form_uploads(request, cfg, limits)
-        top_k, candidates = fields.get("top_k"), fields.get("candidates")
+        top_k, candidates, descriptors = fields.get("top_k"), fields.get("candidates"), fields.get("descriptors")
     elif ctype == "application/json":
         body = await read_json(request, RecognizeJSON, cfg.max_json_depth)
         if len(body.images) > cfg.max_images:
             raise InputError(413, f"images: {len(body.images)} images, the limit is {cfg.max_images} per request")
         uploads = [Upload(peek_image(base64_bytes(b, f"images[{i}]"), limits, f"images[{i}]"), f"images[{i}]")
                    for i, b in enumerate(body.images)]
-        top_k, candidates = body.top_k, body.candidates
+        top_k, candidates, descriptors = body.top_k, body.candidates, body.descriptors
     else:
         raise InputError(415, f"unsupported Content-Type {ctype or 'none'!r}; send multipart/form-data "
                               f"(files in field 'images') or application/json (base64 in 'images')")
     if not uploads:
         raise InputError(400, "images: no images given")
-    return RecognizeRequest(uploads, _int_field(top_k, "top_k"), request_candidates(candidates, cfg.max_candidates))
+    return RecognizeRequest(uploads, _int_field(top_k, "top_k"), request_candidates(candidates, cfg.max_candidates),
+                            _descriptors(descriptors))
+
+
+DESCRIPTORS = ("decomposition", "glyphs", "both")
+
+
+def _descriptors(value: Any) -> str | None:
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str) or value not in DESCRIPTORS:
+        raise InputError(400, f"descriptors: {str(value)[:40]!r} is not one of {', '.join(DESCRIPTORS)}")
+    return value
 
 
 async def read_image_upload(request: Request, cfg: ServeConfig, limits: ImageLimits,

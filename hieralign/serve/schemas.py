@@ -12,11 +12,20 @@ class RecognizeJSON(BaseModel):
     top_k: int | None = Field(None, ge=1, description="candidates per image (capped by the server)")
     candidates: str | list[str] | None = Field(
         None, description="charset name (e.g. 'etl9g', 'jis2', 'joyo') or explicit characters; default: the model's")
+    descriptors: str | None = Field(
+        None, description="what describes a candidate: 'decomposition', 'glyphs' (reference glyphs rendered in "
+                          "the model's training fonts) or 'both' fused (default)")
 
 
 class Candidate(BaseModel):
     char: str = Field(..., description="the candidate character")
-    score: float = Field(..., description="cosine similarity between image and decomposition embeddings")
+    score: float = Field(..., description="fused score: w·glyph_score + (1−w)·decomposition_score (glyph_score "
+                                          "missing: decomposition_score alone)")
+    decomposition_score: float | None = Field(None, description="cosine of the image and decomposition embeddings")
+    glyph_score: float | None = Field(None, description="cosine of the image embedding and the candidate's "
+                                                        "reference-glyph prototype; null when no training font draws it")
+    descriptor: str | None = Field(None, description="which descriptor decided: 'glyphs' when the weighted glyph "
+                                                     "cosine outweighs the decomposition one, else 'decomposition'")
     decomposition: Any = Field(None, description="IDS string of the candidate (cjkvi-ids, model's region)")
     tree: Any = Field(None, description="IDS tree: leaf = component string, inner = {op, children}")
 

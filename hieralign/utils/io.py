@@ -75,3 +75,14 @@ def _json_default(obj: Any) -> Any:
 
         return asdict(obj)
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def file_hash(path: str | os.PathLike) -> str:
+    """sha256[:16] of a file's bytes (a checkpoint's identity: cache keys, the hash its export records)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()[:16]

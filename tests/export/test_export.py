@@ -148,3 +148,22 @@ def test_recognize_cli_onnx_backend_gives_the_torch_answers(export_dir, tiny_che
     top = {b: [[c["char"] for c in r["results"]] for r in out] for b, out in answers.items()}
     assert top["onnx"] == top["torch"] and len(top["torch"]) == 6
     assert [r[0] for r in top["onnx-int8"]] == [r[0] for r in top["torch"]]
+
+
+def test_auto_backend_finds_an_export_next_to_its_checkpoint_only_for_the_same_weights(
+        export_dir, tiny_checkpoint, tmp_path):
+    import shutil
+
+    from hieralign.export.runtime import find_export
+    from hieralign.recognize import load_backend
+
+    ckpt = tmp_path / "model.safetensors"
+    shutil.copy(tiny_checkpoint, ckpt)
+    assert find_export(ckpt) is None and type(load_backend("auto", str(ckpt)).encoder).__name__ == "TorchCharEncoder"
+    shutil.copytree(export_dir, tmp_path / "onnx")
+    assert find_export(ckpt) == tmp_path / "onnx" and find_export(tmp_path) == tmp_path / "onnx"
+    assert type(load_backend("auto", str(ckpt)).encoder).__name__ == "OnnxCharEncoder"
+    assert find_export(export_dir) == export_dir  # an export dir is itself
+    with open(ckpt, "ab") as f:  # other weights: the stale export is never picked up
+        f.write(b"\0")
+    assert find_export(ckpt) is None

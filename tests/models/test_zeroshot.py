@@ -121,3 +121,31 @@ def test_thin_characters_keep_their_aspect_like_the_training_renders(face):
     page = np.full((90, 140), 255, np.uint8)
     page[20:84, 38:102] = 255 - ichi
     assert np.abs(prepare_glyph(page).astype(int) - ichi.astype(int)).max() <= 1
+
+
+def test_one_matmul_on_the_folded_matrix_equals_fusing_two(rec, face):
+    chars = [*CHARS, "\U0002a6b2"]  # the last one has no prototype
+    matrix = build_candidates(rec.encoder, chars, "both", faces=[face], use_disk=False)
+    images = np.stack([render_glyph(face, c, RenderConfig(size=rec.image_size)) for c in CHARS])
+    emb = rec.encoder.encode_images(rec.prepare(list(images)))
+    for descriptors in ("both", "glyphs", "decomposition"):
+        fused, dec, gly = rec.scores(emb, matrix, descriptors, 0.6)
+        np.testing.assert_allclose(emb @ matrix.fused(rec.weight(descriptors, 0.6)).T, fused, atol=1e-5)
+        slow = rec.rows(fused, dec, gly, matrix, 4, descriptors, 0.6)
+        fast = rec.ranked(emb, matrix, 4, rec.weight(descriptors, 0.6))
+        assert [[c["char"] for c in r] for r in fast] == [[c["char"] for c in r] for r in slow]
+        for a, b in zip(fast[0], slow[0]):
+            assert a["descriptor"] == b["descriptor"] and a["glyph_score"] == b["glyph_score"]
+            assert abs(a["score"] - b["score"]) < 2e-4 and abs(a["decomposition_score"] - b["decomposition_score"]) < 2e-4
+    assert matrix.nbytes >= matrix.decomposition.nbytes * 2
+
+
+def test_prototypes_rendered_by_a_pool_equal_the_in_process_ones(rec, face, monkeypatch):
+    import hieralign.models.char.glyphs as glyphs
+
+    monkeypatch.setattr(glyphs, "RENDER_CHUNK", 3)  # 8 renders -> 3 chunks, so 2 workers both draw
+    one, head = build_prototypes(rec.encoder, list(CHARS), [face], workers=1)
+    two, _ = build_prototypes(rec.encoder, list(CHARS), [face], workers=2)
+    assert head["renders"] == len(CHARS) and glyphs.render_workers(head["renders"], 2) == 2
+    np.testing.assert_allclose(one, two, atol=1e-6)
+    assert glyphs.render_workers(10) == 1  # small builds stay in-process unless asked

@@ -146,3 +146,50 @@ def test_cli_refuses_public_bind_without_token_and_builds_config(monkeypatch, ca
     cfg = cli.config_from_args(cli.build_parser().parse_args(
         ["--model", "m.safetensors", "--max-body-mb", "2", "--batch-wait-ms", "0", "--candidates", "joyo"]))
     assert (cfg.char_model, cfg.max_body_bytes, cfg.batch_wait_ms, cfg.candidates) == ("m.safetensors", 2 << 20, 0, "joyo")
+
+
+def _specks_png() -> bytes:
+    """White paper with isolated black specks only: passes the contrast check, no ink after despeckling."""
+    from PIL import Image
+
+    paper = np.full((64, 64), 255, np.uint8)
+    rng = np.random.default_rng(3)
+    paper[rng.integers(2, 62, 24), rng.integers(2, 62, 24)] = 0
+    buf = io.BytesIO()
+    Image.fromarray(paper).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def test_descriptors_are_chosen_per_request_and_reported_per_candidate(live_char_server, samples):
+    _, glyphs, _ = samples
+    b64 = base64.b64encode(_png(glyphs[0])).decode()
+    with httpx.Client(base_url=live_char_server.url, timeout=120) as client:
+        out = {d: client.post("/v1/recognize", json={"images": [b64], "descriptors": d, "top_k": 3}).json()
+               for d in ("decomposition", "glyphs", "both")}
+        form = client.post("/v1/recognize", files={"images": ("a.png", _png(glyphs[0]), "image/png")},
+                           data={"descriptors": "decomposition"})
+        bad = client.post("/v1/recognize", json={"images": [b64], "descriptors": "pixels"})
+    for d, body in out.items():
+        first = body["results"][0][0]
+        assert {"decomposition_score", "glyph_score", "descriptor"} <= set(first), d
+    assert all(c["descriptor"] == "decomposition" and c["glyph_score"] is None
+               for c in out["decomposition"]["results"][0])
+    assert out["decomposition"]["results"][0][0]["score"] == out["decomposition"]["results"][0][0]["decomposition_score"]
+    assert any(c["glyph_score"] is not None for c in out["both"]["results"][0])
+    assert form.json()["results"][0][0]["char"] == out["decomposition"]["results"][0][0]["char"]
+    assert bad.status_code == 400 and bad.json()["detail"].startswith("descriptors:")
+
+
+def test_no_ink_is_a_400_for_its_own_request_only_even_when_batched(live_char_server, samples):
+    from concurrent.futures import ThreadPoolExecutor
+
+    _, glyphs, _ = samples
+
+    def post(body: bytes):
+        return httpx.post(live_char_server.url + "/v1/recognize", files={"images": ("x.png", body, "image/png")},
+                          timeout=60)
+
+    with ThreadPoolExecutor(6) as pool:  # arrive together: merged by the micro-batcher
+        answers = list(pool.map(post, [_specks_png(), *(_png(g) for g in glyphs), _specks_png()]))
+    assert [r.status_code for r in answers] == [400, 200, 200, 200, 200, 400]
+    assert answers[0].json()["detail"].startswith("images[0]: no ink found")

@@ -71,13 +71,40 @@ class CandidateMatrix:
     decomposition: np.ndarray  # (N, D) float32 L2-normalised decomposition embeddings
     glyphs: np.ndarray | None = None  # (N, D) mean reference-glyph prototypes; zero row = no covering font
     glyph_fonts: list[str] = field(default_factory=list)  # faces the prototypes were rendered from
+    # derived arrays (has_glyph, fused matrices per weight), rebuilt when `glyphs` is replaced
+    _derived: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def _memo(self, key: Any, make):
+        if self._derived.get("source") is not self.glyphs:
+            self._derived.clear()
+            self._derived["source"] = self.glyphs
+        if key not in self._derived:
+            self._derived[key] = make()
+        return self._derived[key]
 
     @property
     def has_glyph(self) -> np.ndarray:
-        """(N,) bool: the candidate has a reference-glyph prototype."""
+        """(N,) bool: the candidate has a reference-glyph prototype (computed once)."""
         if self.glyphs is None:
             return np.zeros(len(self.chars), bool)
-        return np.abs(self.glyphs).sum(axis=1) > 0
+        glyphs = self.glyphs
+        return self._memo("has", lambda: np.abs(np.asarray(glyphs)).sum(axis=1) > 0)
+
+    def fused(self, weight: float) -> np.ndarray:
+        """(N, D) in-memory matrix F with emb @ F.T == the fused score: the fusion is linear in the
+        embedding, so w·G + (1−w)·D is folded once (rows without a prototype: D alone) and a batch
+        is scored with ONE matmul instead of two plus a blend. weight 0 -> the decompositions."""
+        if self.glyphs is None or weight <= 0:
+            return self._memo(("fused", 0.0), lambda: np.ascontiguousarray(self.decomposition, np.float32))
+        glyphs, decomp, has = np.asarray(self.glyphs), np.asarray(self.decomposition), self.has_glyph
+        return self._memo(("fused", float(weight)), lambda: np.ascontiguousarray(
+            np.where(has[:, None], weight * glyphs + (1.0 - weight) * decomp, decomp), np.float32))
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes this matrix holds (for byte-bounded caches; memory-mapped rows count too)."""
+        arrays = [self.decomposition, self.glyphs, *(v for v in self._derived.values() if isinstance(v, np.ndarray))]
+        return int(sum(a.nbytes for a in arrays if a is not None))
 
 
 def cache_root() -> Path:

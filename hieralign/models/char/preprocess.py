@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 from PIL import Image
+
+if TYPE_CHECKING:  # torch only where a tensor is asked for: the ONNX path never imports it
+    import torch
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm", ".pbm")
 
@@ -117,6 +120,8 @@ def prepare_glyph(image: np.ndarray, size: int = 64, margin: int = 4, threshold:
 
 def to_tensor(glyphs: list[np.ndarray] | np.ndarray) -> torch.Tensor:
     """uint8 (N,H,W) ink images -> float (N,1,H,W) in [0, 1]."""
+    import torch
+
     arr = np.stack([np.asarray(g, np.uint8) for g in glyphs]) if len(glyphs) else np.zeros((0, 64, 64), np.uint8)
     return torch.from_numpy(arr).float().div_(255.0)[:, None]
 

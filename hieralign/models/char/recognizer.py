@@ -10,7 +10,6 @@ this class only loads the checkpoint and keeps the torch-typed helpers export an
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 from typing import Any
@@ -23,16 +22,9 @@ from hieralign.models.char.config import ModelConfig
 from hieralign.models.char.model import HierCodeWithHiGITA, ImageTower, TextTower
 from hieralign.models.char.texts import DecompositionTokenizer
 from hieralign.models.char.zeroshot import TorchCharEncoder, ZeroShotClassifier
+from hieralign.utils.io import file_hash
 
 __all__ = ["CharRecognizer", "resolve_candidates"]
-
-
-def _file_hash(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()[:16]
 
 
 class CharRecognizer(ZeroShotClassifier):
@@ -57,7 +49,7 @@ class CharRecognizer(ZeroShotClassifier):
         model = HierCodeWithHiGITA(ModelConfig.from_dict(meta["config"]))
         model.load_state_dict(state)
         tokenizer = DecompositionTokenizer.from_meta(meta["tokenizer"])
-        return cls(model, tokenizer, meta, _file_hash(path), device)
+        return cls(model, tokenizer, meta, file_hash(path), device)
 
     @property
     def image_tower(self) -> ImageTower:

@@ -16,6 +16,7 @@ cosine, so its fused score is its decomposition score and stays comparable with 
 
 from __future__ import annotations
 
+import os
 from typing import Any, Protocol
 
 import numpy as np
@@ -114,7 +115,9 @@ class ZeroShotClassifier:
     def __init__(self, encoder: CharEncoder, meta: dict[str, Any], region: str = "J"):
         self.encoder, self.meta, self.region = encoder, meta, region
         self.glyph_weight = float(meta.get("glyph_weight", DEFAULT_GLYPH_WEIGHT))
-        self._matrices: dict[tuple[str, str], CandidateMatrix] = {}
+        self._matrices: dict[tuple[str, str], CandidateMatrix] = {}  # a server swaps in a byte-bounded LRU
+        self._named: dict[tuple[str, str], tuple[str, str]] = {}  # (kind, charset name) -> _matrices key
+        self._decomp: dict[str, str] = {}  # candidate -> IDS string, looked up once per character
 
     @property
     def image_size(self) -> int:
@@ -127,11 +130,21 @@ class ZeroShotClassifier:
     def candidate_matrix(self, candidates: str | list[str], descriptors: str = DEFAULT_DESCRIPTORS,
                          faces=None) -> CandidateMatrix:
         """Resolved, encoded (and cached) candidates; `faces` overrides the prototype fonts."""
-        chars = resolve_candidates(candidates)
         kind = "both" if want_glyphs(descriptors) else "decomposition"
+        # A charset name is resolved once (folding 3k-89k characters costs ms per call); files and
+        # explicit lists are resolved every time (a file may change, a list is its own key).
+        spec = candidates if isinstance(candidates, str) and faces is None else None
+        named = spec is not None and not os.path.exists(spec)
+        if spec is not None and named and (kind, spec) in self._named:
+            key = self._named[(kind, spec)]
+            if key in self._matrices:
+                return self._matrices[key]
+        chars = resolve_candidates(candidates)
         key = (kind, "".join(chars) + ("|" + ",".join(f.name for f in faces) if faces is not None else ""))
         if key not in self._matrices:
             self._matrices[key] = build_candidates(self.encoder, chars, kind, faces=faces)
+        if spec is not None and named:
+            self._named[(kind, spec)] = key
         return self._matrices[key]
 
     def prepare(self, images) -> np.ndarray:
@@ -144,17 +157,24 @@ class ZeroShotClassifier:
             return images.float().numpy()
         return prepare_batch(list(images), self.image_size, self.margin)
 
-    def scores(self, emb: np.ndarray, matrix: CandidateMatrix, descriptors: str = DEFAULT_DESCRIPTORS,
-               glyph_weight: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-        """(fused, decomposition, glyph-or-None) cosine scores, each (B, N)."""
+    def weight(self, descriptors: str, glyph_weight: float | None = None) -> float:
+        """The glyph-cosine weight `descriptors` implies (glyphs: 1, decomposition: 0)."""
         w = self.glyph_weight if glyph_weight is None else float(glyph_weight)
         if not 0.0 <= w <= 1.0:
             raise ValueError(f"glyph weight {w} must be in [0, 1]")
+        if not want_glyphs(descriptors):
+            return 0.0
+        return 1.0 if descriptors == "glyphs" else w
+
+    def scores(self, emb: np.ndarray, matrix: CandidateMatrix, descriptors: str = DEFAULT_DESCRIPTORS,
+               glyph_weight: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """(fused, decomposition, glyph-or-None) cosine scores, each (B, N) (evaluation sweeps;
+        `recognize` scores with one matmul on the folded matrix and gathers the rest for the top-k)."""
+        w = self.weight(descriptors, glyph_weight)
         decomp = emb @ np.asarray(matrix.decomposition).T
         if not want_glyphs(descriptors) or matrix.glyphs is None:
             return decomp, decomp, None
         glyph = emb @ np.asarray(matrix.glyphs).T
-        w = 1.0 if descriptors == "glyphs" else w
         return fuse(glyph, decomp, matrix.has_glyph, w), decomp, glyph
 
     def recognize(self, images, candidates: str | list[str] = "etl9g", top_k: int = 5,
@@ -162,37 +182,65 @@ class ZeroShotClassifier:
         """Top-k candidates per image: {char, score, decomposition_score, glyph_score, descriptor,
         decomposition}. `descriptor` names what decided: "glyphs" when the glyph cosine outweighs
         the decomposition cosine in the fused score, else "decomposition"."""
+        w = self.weight(descriptors, glyph_weight)
         matrix = self.candidate_matrix(candidates, descriptors)
-        emb = self.encoder.encode_images(self.prepare(images))
-        fused, decomp, glyph = self.scores(emb, matrix, descriptors, glyph_weight)
-        return self.rows(fused, decomp, glyph, matrix, top_k, descriptors, glyph_weight)
+        emb = np.ascontiguousarray(self.encoder.encode_images(self.prepare(images)), np.float32)
+        return self.ranked(emb, matrix, top_k, w)
+
+    def ranked(self, emb: np.ndarray, matrix: CandidateMatrix, k: int, weight: float) -> list[list[dict]]:
+        """Score `emb` (B,D) with one matmul, take the top-k, then gather both cosines of those rows only."""
+        fused = emb @ matrix.fused(weight).T
+        idx = top_k(fused, k)
+        score = np.take_along_axis(fused, idx, axis=1)
+        decomp = np.einsum("bd,bkd->bk", emb, np.asarray(matrix.decomposition)[idx])
+        glyph = None
+        if matrix.glyphs is not None and weight > 0:
+            glyph = np.where(matrix.has_glyph[idx], np.einsum("bd,bkd->bk", emb, np.asarray(matrix.glyphs)[idx]),
+                             np.nan)
+        return self._rows(idx, score, decomp, glyph, matrix, weight)
 
     def rows(self, fused, decomp, glyph, matrix: CandidateMatrix, k: int, descriptors: str,
              glyph_weight: float | None) -> list[list[dict]]:
+        """Result rows from full (B,N) score arrays (as `scores` returns them)."""
+        w = self.weight(descriptors, glyph_weight)
         idx = top_k(fused, k)
-        has = matrix.has_glyph
-        w = 1.0 if descriptors == "glyphs" else (self.glyph_weight if glyph_weight is None else glyph_weight)
-        names = {j: matrix.chars[j] for j in np.unique(idx).tolist()}
-        decomp_of = self.decompositions(list(names.values()))  # one lookup per result set
+        take = (lambda a: np.take_along_axis(a, idx, axis=1))  # noqa: E731
+        g = None if glyph is None else np.where(matrix.has_glyph[idx], take(glyph), np.nan)
+        return self._rows(idx, take(fused), take(decomp), g, matrix, w)
+
+    def _rows(self, idx, score, decomp, glyph, matrix: CandidateMatrix, weight: float) -> list[list[dict]]:
+        """Dicts from (B,k) arrays: all arithmetic and rounding vectorised, one lookup per new character."""
+        chars = matrix.chars
+        names = [[chars[j] for j in row] for row in idx.tolist()]
+        decomp_of = self.decompositions(list({c for row in names for c in row}))
+        if glyph is None:
+            glyphs = [[None] * idx.shape[1]] * len(idx)
+            decided = np.zeros(idx.shape, bool)
+        else:
+            decided = np.nan_to_num(weight * glyph, nan=-np.inf) > (1 - weight) * decomp
+            glyphs = [[None if v != v else v for v in row] for row in np.round(glyph.astype(np.float64), 4).tolist()]
         out = []
-        for b, row in enumerate(idx.tolist()):
-            items = []
-            for j in row:
-                ch = names[j]
-                g = float(glyph[b, j]) if glyph is not None and has[j] else None
-                decided = "glyphs" if g is not None and w * g > (1 - w) * float(decomp[b, j]) else "decomposition"
-                items.append({"char": ch, "score": round(float(fused[b, j]), 4),
-                              "decomposition_score": round(float(decomp[b, j]), 4),
-                              "glyph_score": None if g is None else round(g, 4), "descriptor": decided,
-                              "decomposition": decomp_of[ch]})
-            out.append(items)
+        for row, s, d, g, by in zip(names, _round(score), _round(decomp), glyphs,
+                                    decided.tolist()):
+            out.append([{"char": c, "score": s[i], "decomposition_score": d[i], "glyph_score": g[i],
+                         "descriptor": "glyphs" if by[i] else "decomposition", "decomposition": decomp_of[c]}
+                        for i, c in enumerate(row)])
         return out
 
     def decompositions(self, chars: list[str]) -> dict[str, str]:
-        from hieralign.knowledge.ids import IDSDatabase
+        """IDS strings of `chars`, each looked up in the database once per classifier."""
+        missing = [c for c in chars if c not in self._decomp]
+        if missing:
+            from hieralign.knowledge.ids import IDSDatabase
 
-        db = IDSDatabase.load()
-        return {c: db.ids(c, self.region) or c for c in chars}
+            db = IDSDatabase.load()
+            self._decomp.update({c: db.ids(c, self.region) or c for c in missing})
+        return {c: self._decomp[c] for c in chars}
 
     def decomposition(self, ch: str) -> str:
         return self.decompositions([ch])[ch]
+
+
+def _round(a: np.ndarray) -> list:
+    """(B,k) float32 -> nested lists of 4-decimal Python floats (rounded in float64: 0.8838, not 0.8838000297)."""
+    return np.round(a.astype(np.float64), 4).tolist()

@@ -44,12 +44,17 @@ async function refreshStatus() {
 }
 
 // ---- drawing canvas (pointer events: mouse, pen and touch alike) ----
+// The strokes are kept as point lists and re-drawn for sending on a 64 px canvas like a training
+// glyph: the drawing's bounding box fitted into 56 px (64 minus the 4 px margin) keeping its aspect
+// ratio, so a thin 一 or 丨 stays thin (never stretched), with a fixed line width close to a
+// printed stroke at that size whatever the pen size or the size it was drawn at.
 const canvas = $("canvas");
 const ctx = canvas.getContext("2d");
-let drawing = false, strokes = 0, timer = null;
+const SEND = { size: 64, margin: 4, line: 3.5 };
+let drawing = false, timer = null, paths = [];
 function clearCanvas() {
   ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, canvas.width, canvas.height);
-  strokes = 0; $("char-results").replaceChildren(); $("char-detail").hidden = true; showError("char-error", null);
+  paths = []; $("char-results").replaceChildren(); $("char-detail").hidden = true; showError("char-error", null);
 }
 function point(e) {
   const r = canvas.getBoundingClientRect();
@@ -59,14 +64,16 @@ canvas.addEventListener("pointerdown", (e) => {
   drawing = true; canvas.setPointerCapture(e.pointerId); clearTimeout(timer);
   ctx.strokeStyle = "#000"; ctx.lineCap = ctx.lineJoin = "round"; ctx.lineWidth = Number($("pen").value);
   const [x, y] = point(e); ctx.beginPath(); ctx.moveTo(x, y); ctx.lineTo(x + 0.1, y + 0.1); ctx.stroke();
+  paths.push([[x, y]]);
 });
 canvas.addEventListener("pointermove", (e) => {
   if (!drawing) return;
   const [x, y] = point(e); ctx.lineTo(x, y); ctx.stroke();
+  paths[paths.length - 1].push([x, y]);
 });
 function endStroke() {
   if (!drawing) return;
-  drawing = false; strokes += 1;
+  drawing = false;
   clearTimeout(timer); timer = setTimeout(recognizeCanvas, 450);  // recognise after a short pause
 }
 canvas.addEventListener("pointerup", endStroke);
@@ -74,9 +81,30 @@ canvas.addEventListener("pointercancel", endStroke);
 $("clear").addEventListener("click", clearCanvas);
 $("recognize").addEventListener("click", recognizeCanvas);
 
+function glyphCanvas() {
+  const pts = paths.flat();
+  const xs = pts.map((p) => p[0]), ys = pts.map((p) => p[1]);
+  const x0 = Math.min(...xs), y0 = Math.min(...ys), w = Math.max(...xs) - x0, h = Math.max(...ys) - y0;
+  const inner = SEND.size - 2 * SEND.margin - SEND.line;  // the line's own width stays inside the box
+  const scale = inner / Math.max(w, h, 1e-3);  // one scale for both axes: the aspect ratio is kept
+  const ox = (SEND.size - w * scale) / 2, oy = (SEND.size - h * scale) / 2;
+  const out = document.createElement("canvas");
+  out.width = out.height = SEND.size;
+  const g = out.getContext("2d");
+  g.fillStyle = "#fff"; g.fillRect(0, 0, SEND.size, SEND.size);
+  g.strokeStyle = "#000"; g.lineCap = g.lineJoin = "round"; g.lineWidth = SEND.line;
+  for (const path of paths) {
+    g.beginPath();
+    path.forEach(([x, y], i) => (i ? g.lineTo : g.moveTo).call(g, ox + (x - x0) * scale, oy + (y - y0) * scale));
+    if (path.length === 1) g.lineTo(ox + (path[0][0] - x0) * scale + 0.1, oy + (path[0][1] - y0) * scale + 0.1);
+    g.stroke();
+  }
+  return out;
+}
+
 function recognizeCanvas() {
-  if (!strokes) return;
-  canvas.toBlob((blob) => recognizeBlob(blob, "canvas.png"), "image/png");
+  if (!paths.length) return;
+  glyphCanvas().toBlob((blob) => recognizeBlob(blob, "canvas.png"), "image/png");
 }
 
 async function recognizeBlob(blob, name) {
@@ -84,11 +112,21 @@ async function recognizeBlob(blob, name) {
   form.append("images", blob, name);
   form.append("top_k", $("topk").value || "5");
   if ($("candidates").value) form.append("candidates", $("candidates").value);
+  if ($("descriptors").value) form.append("descriptors", $("descriptors").value);
   showError("char-error", null);
   try {
     const body = await api("/v1/recognize", { method: "POST", body: form });
     renderCandidates(body.results[0] || []);
   } catch (e) { showError("char-error", e); }
+}
+
+const DECIDED = { glyphs: "reference glyphs", decomposition: "decomposition" };
+
+function scoreLine(c) {
+  const parts = [`U+${c.char.codePointAt(0).toString(16).toUpperCase()}`, `score ${c.score.toFixed(3)}`];
+  if (c.glyph_score != null) parts.push(`glyph ${c.glyph_score.toFixed(3)}`);
+  if (c.decomposition_score != null) parts.push(`decomposition ${c.decomposition_score.toFixed(3)}`);
+  return parts.join(" · ");
 }
 
 function renderCandidates(candidates) {
@@ -98,12 +136,16 @@ function renderCandidates(candidates) {
   for (const c of candidates) {
     const item = el("li", "cand");
     item.dataset.char = c.char;
+    item.dataset.descriptor = c.descriptor || "decomposition";
     item.append(el("div", "glyph", c.char));
     const info = el("div");
     const bar = el("div", "score"); const fill = el("div");
     fill.style.width = Math.max(2, 100 * Math.max(0, c.score) / best) + "%"; bar.append(fill);
-    info.append(el("div", "meta", `U+${c.char.codePointAt(0).toString(16).toUpperCase()} · score ${c.score.toFixed(3)}`),
-      bar, renderDecomposition({ ids: c.decomposition, tree: c.tree }));
+    const decided = el("span", "decided " + item.dataset.descriptor, "decided by " + DECIDED[item.dataset.descriptor]);
+    decided.title = "the descriptor whose weighted cosine contributed most to the fused score";
+    const meta = el("div", "meta", scoreLine(c) + " ");
+    meta.append(decided);
+    info.append(meta, bar, renderDecomposition({ ids: c.decomposition, tree: c.tree }));
     item.append(info);
     item.addEventListener("click", () => showCharacter(c.char));
     list.append(item);
@@ -111,17 +153,46 @@ function renderCandidates(candidates) {
 }
 
 // A decomposition is shown as its IDS string plus the tree drawn as nested boxes: operator on
-// top, components below. Operators also get a word, as many fonts have no glyph for U+2FF0..2FFF.
+// top, components below. The page ships no font for the IDS operators (U+2FF0..2FFF) and most
+// system fonts have none, so each operator is drawn as a small inline SVG of its layout, with the
+// character itself as its accessible name (copying the text still gives the real operator).
 const OPERATORS = { "⿰": "left | right", "⿱": "top / bottom", "⿲": "left | mid | right", "⿳": "top / mid / bottom",
   "⿴": "surround", "⿵": "open below", "⿶": "open above", "⿷": "open right", "⿸": "upper left",
   "⿹": "upper right", "⿺": "lower left", "⿻": "overlap", "⿼": "open left", "⿽": "lower right", "⿾": "mirror",
   "⿿": "rotate" };
+// SVG path data per operator on a 12x12 box (outer frame + the inner split).
+const OP_PATHS = {
+  "⿰": "M1 1h10v10H1zM6 1v10", "⿱": "M1 1h10v10H1zM1 6h10", "⿲": "M1 1h10v10H1zM4.3 1v10M7.7 1v10",
+  "⿳": "M1 1h10v10H1zM1 4.3h10M1 7.7h10", "⿴": "M1 1h10v10H1zM4 4h4v4H4z", "⿵": "M1 11V1h10v10M4 11V4h4v7",
+  "⿶": "M1 1v10h10V1M4 1v7h4V1", "⿷": "M11 1H1v10h10M11 4H4v4h7", "⿸": "M11 1H1v10M11 4H4v7",
+  "⿹": "M1 1h10v10M1 4h7v7", "⿺": "M1 1v10h10M4 1v7h7", "⿻": "M1 1h7v7H1zM4 4h7v7H4z",
+  "⿼": "M1 1h10v10H1M1 4h7v4H1", "⿽": "M1 11h10V1M1 8h7V1", "⿾": "M1 1h10v10H1zM6 1v10M3 4l-1 2 1 2",
+  "⿿": "M1 1h10v10H1zM4 3a3 3 0 1 0 4 0",
+};
+const SVG_NS = "http://www.w3.org/2000/svg";
+
+function operatorIcon(op) {
+  const svg = document.createElementNS(SVG_NS, "svg");
+  svg.setAttribute("viewBox", "0 0 12 12"); svg.setAttribute("class", "ids-op");
+  svg.setAttribute("role", "img"); svg.setAttribute("aria-label", `${op} ${OPERATORS[op]}`);
+  const title = document.createElementNS(SVG_NS, "title"); title.textContent = `${op} ${OPERATORS[op]}`;
+  const path = document.createElementNS(SVG_NS, "path"); path.setAttribute("d", OP_PATHS[op]);
+  svg.append(title, path);
+  return svg;
+}
+
+function idsString(ids) {
+  const span = el("span", "ids-string");
+  span.dataset.ids = ids;
+  for (const ch of Array.from(ids)) span.append(OP_PATHS[ch] ? operatorIcon(ch) : document.createTextNode(ch));
+  return span;
+}
 
 function renderDecomposition(d) {
   const box = el("div", "ids");
   if (!d) return box;
-  if (typeof d === "string") { box.textContent = d; return box; }
-  if (d.ids) box.append(el("span", "meta", "IDS "), el("span", "ids-string", d.ids));
+  if (typeof d === "string") { box.append(idsString(d)); return box; }
+  if (d.ids) box.append(el("span", "meta", "IDS "), idsString(d.ids));
   if (d.tree && typeof d.tree === "object") {  // a bare leaf (an atomic character) needs no tree
     const tree = el("div", "tree"); tree.append(renderNode(d.tree)); box.append(tree);
   }
@@ -132,7 +203,9 @@ function renderNode(node) {
   if (typeof node === "string") return el("span", "leaf", node);
   const op = node.op || node.operator || "";
   const wrap = el("div", "node");
-  const label = el("div", "op", OPERATORS[op] || op);  // the word, not the glyph: few fonts draw U+2FFx
+  const label = el("div", "op");
+  if (OP_PATHS[op]) label.append(operatorIcon(op), " ");
+  label.append(OPERATORS[op] || op);
   label.title = op;
   const kids = el("div", "kids");
   for (const child of node.children || []) kids.append(renderNode(child));
