@@ -168,6 +168,12 @@ def choose_weight(rec, args) -> dict:
             "candidates": len(matrix.chars), "top1_by_weight": grid, "chosen_weight": float(best)}
 
 
+def _shown(path: str) -> str:
+    """The model path as reports show it: relative to the repository when inside it (no machine paths)."""
+    resolved = Path(path).resolve()
+    return str(resolved.relative_to(ROOT)) if resolved.is_relative_to(ROOT) else path
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     from hieralign.models.char.recognizer import CharRecognizer
@@ -188,7 +194,7 @@ def main(argv=None) -> int:
             print(f"{name:<58}" + "".join(f"{by[r]['top1']:>10.1%} /{by[r]['top5']:>8.1%}  " for r in REGIMES))
         report = {"results": results, "glyph_weight": args.glyph_weight or rec.glyph_weight}
         path = out / "char_refglyphs.json"
-    report.update({"model": args.model, "limit": args.limit, "seconds": round(time.time() - start, 1)})
+    report.update({"model": _shown(args.model), "limit": args.limit, "seconds": round(time.time() - start, 1)})
     atomic_write_json(path, report)
     print(f"wrote {path}")
     return 0
