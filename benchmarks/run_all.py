@@ -156,6 +156,10 @@ def build_plan(quick: bool) -> Plan:
     steps = [
         Step("char", ["benchmarks/char_zeroshot.py", *char, "--out-dir", out], modules=("psutil",),
              programs=("tesseract",)),
+        Step("char", ["benchmarks/char_refglyphs.py", "--limit", "20" if quick else "150", "--out", out]),
+        Step("char", ["benchmarks/char_speed.py", "pipeline", *(["--images", "200", "--single", "20",
+                                                                 "--peer-images", "20"] if quick else []),
+                      "--out", f"{out}/char_speed.json"]),
         *_line_steps(work, out, quick),
         *_serve_steps(work, out, quick),
         Step("peers", ["benchmarks/peers_measure.py", *peers, "--out", f"{out}/peers.json"],

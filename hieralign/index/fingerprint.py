@@ -32,8 +32,8 @@ def weights_hash(module) -> str:
 
     h = hashlib.sha256()
     for name, tensor in sorted(module.state_dict().items()):
-        t = tensor.detach().cpu().contiguous()
-        h.update(f"{name}:{tuple(t.shape)}:{t.dtype}".encode())
+        t = tensor.detach().cpu().contiguous().reshape(-1)  # 0-dim tensors cannot be viewed as bytes
+        h.update(f"{name}:{tuple(tensor.shape)}:{t.dtype}".encode())
         h.update(t.view(torch.uint8).numpy().tobytes() if t.numel() else b"")
     return h.hexdigest()[:16]
 

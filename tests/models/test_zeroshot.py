@@ -10,7 +10,7 @@ from hieralign.data.fonts import FontFace, default_training_faces
 from hieralign.data.render import RenderConfig, ink_bbox, render_glyph
 from hieralign.models.char.candidates import build_candidates, resolve_candidates
 from hieralign.models.char.glyphs import build_prototypes, check_prototype_face, prototype_faces
-from hieralign.models.char.preprocess import prepare_glyph
+from hieralign.models.char.preprocess import prepare_glyph, to_tensor
 from hieralign.models.char.recognizer import CharRecognizer
 from hieralign.models.char.zeroshot import fuse, top_k
 
@@ -105,10 +105,14 @@ def test_specks_lines_and_borders_do_not_move_the_ink_box(rec, face):
         assert np.abs(np.array(ink_bbox(got)) - np.array(ink_bbox(clean))).max() <= 1, ch  # same crop
         a, b = got > 32, clean > 32
         assert (a & b).sum() / (a | b).sum() > 0.6, ch  # the same strokes (a 1-px shift costs IoU on thin strokes)
-    images = [render_glyph(face, c) for c in CHARS]
-    want = [r[0]["char"] for r in rec.recognize(images, candidates=list(CHARS), top_k=1)]
-    got = [r[0]["char"] for r in rec.recognize([_noisy(g, 7) for g in images], candidates=list(CHARS), top_k=1)]
-    assert got == want
+    # What the model sees must not move: each noisy glyph's embedding is nearest to its own clean
+    # glyph among all clean ones (the tiny checkpoint never saw these classes, so comparing its
+    # zero-shot answers would test its close calls, not the preprocessing).
+    size, margin = rec.encoder.image_size, rec.encoder.margin
+    clean = to_tensor([prepare_glyph(render_glyph(face, c), size=size, margin=margin) for c in CHARS])
+    noisy = to_tensor([prepare_glyph(_noisy(render_glyph(face, c), 7), size=size, margin=margin) for c in CHARS])
+    similarity = rec.encode_images(noisy) @ rec.encode_images(clean).T
+    assert similarity.argmax(dim=1).tolist() == list(range(len(CHARS)))
 
 
 def test_thin_characters_keep_their_aspect_like_the_training_renders(face):

@@ -77,7 +77,7 @@ def test_candidate_cache_is_bounded_in_bytes(char_service):
     from hieralign.knowledge.charsets import charset
 
     client = _client(char_service, candidate_cache_mb=0.05)  # ~52 kB: a few small matrices
-    cache = char_service.recognizer._cache
+    cache = char_service.recognizer._matrices
     assert isinstance(cache, ByteLRU)
     kanji = charset("jis1")
     for i in range(12):  # 12 distinct 60-character lists

@@ -7,9 +7,9 @@ from hieralign.serve.cli import build_app, build_parser, config_from_args
 def test_shipped_models_fill_missing_flags_and_load():
     cfg = config_from_args(build_parser().parse_args([]))
     assert cfg.char_model == str(defaults.SHIPPED_CHAR_MODEL)
-    assert cfg.line_model == str(defaults.SHIPPED_LINE_MODEL)
-    assert cfg.index_dir == str(defaults.SHIPPED_LINE_INDEX)
-    assert cfg.line_root == str(defaults.SHIPPED_LINE_ROOT)
+    # the line default is the shipped CTC recogniser with its sample index (line-CLIP only without it)
+    assert cfg.line_model == str(defaults.SHIPPED_LINE_OCR_MODEL)
+    assert cfg.index_dir == str(defaults.SHIPPED_LINE_OCR_INDEX)
     from fastapi.testclient import TestClient
 
     with TestClient(build_app(cfg)) as client:
