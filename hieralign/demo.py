@@ -43,12 +43,12 @@ class DemoConfig:
 
 
 # Seconds per unit on an idle 2-core machine, for the duration printed before the demo starts
-# (lite preset, batch 256). NOT yet measured for the step budget: rough figures from the
-# 2026-12-02 run (7.5 min in all, ~1 min per epoch of training on a busy machine). Recalibrate
-# from `make demo` on an idle machine whenever the demo's defaults change.
-SECONDS_PER_TRAIN_STEP = 0.6
-SECONDS_RENDER_PER_CLASS = 0.08
-SECONDS_EVAL = 60.0
+# (lite preset, batch 256), measured by `hieralign demo` on 2026-12-04: data 0.4 min, 480 training
+# steps 3.2 min, evaluation + shipped-model steps 0.4 min (4.0 min in all). Recalibrate from
+# `make demo` on an idle machine whenever the demo's defaults change.
+SECONDS_PER_TRAIN_STEP = 0.4
+SECONDS_RENDER_PER_CLASS = 0.008
+SECONDS_EVAL = 25.0
 
 
 def estimate_minutes(cfg: DemoConfig) -> float:
