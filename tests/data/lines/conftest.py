@@ -1,19 +1,10 @@
-"""Fixtures for the line-synthesis tests: pinned Tibetan faces and a tiny dataset."""
+"""Fixtures for the line-synthesis tests: pinned Tibetan faces and a tiny dataset (latin_font is in
+the root conftest)."""
 
 from __future__ import annotations
 
-import glob
-
 import pytest
 from ocrfix import CURSIVE_TEST_ONLY, CURSIVE_TRAIN, PRINT_TRAIN, face, render_tiny_dataset
-
-
-@pytest.fixture(scope="session")
-def latin_font() -> str:
-    found = sorted(glob.glob("/usr/share/fonts/**/DejaVuSans.ttf", recursive=True))
-    if not found:
-        pytest.skip("DejaVu Sans not installed (fonts-dejavu-core)")
-    return found[0]
 
 
 @pytest.fixture(scope="session")
