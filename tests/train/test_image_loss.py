@@ -1,6 +1,8 @@
 """The image<->image term: same-class images pull together, an image is never its own positive,
 and 2 gloo processes on one batch split in halves give the single-process loss and gradient."""
 
+import os
+
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
@@ -49,6 +51,10 @@ def _worker(rank, world, init_file, result_file):
     torch.save({"loss": loss, "grad": grad}, f"{result_file}.{rank}")
     dist.barrier()
     dist.destroy_process_group()
+    # The results are on disk: leave without interpreter teardown, where a gloo/autograd worker
+    # thread still joinable at exit aborts the process now and then ("terminate called without an
+    # active exception", seen once in a clean-clone run) and fails a test whose result is correct.
+    os._exit(0)
 
 
 def test_two_process_gather_equals_single_process(tmp_path):
