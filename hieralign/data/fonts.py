@@ -347,7 +347,30 @@ PROBE_CHARS = "永漢東"  # kanji: proportional faces redraw the kana but share
 @lru_cache(maxsize=512)
 def outline_signature(face: FontFace) -> str:
     """Hash of the outlines of a few probe kanji: proportional / mono / "ex" variants of a family
-    share them and collapse to one face; real design variants (kiloji B/D, weights) do not."""
+    share them and collapse to one face; real design variants (kiloji B/D, weights) do not.
+
+    Cached on disk beside the coverage cache: parsing the cmap of a 65k-glyph face (Noto CJK,
+    IPAmj, Hanazono) costs ~0.5 s, and recognition with reference glyphs asks for every training
+    face of the checkpoint on each start."""
+    path = _cache_dir() / f"{_face_key(face)}.sig"
+    try:
+        cached = path.read_text().strip()
+        if len(cached) == 16:
+            return cached
+    except OSError:
+        pass  # not cached yet (or unreadable): compute below
+    signature = _compute_outline_signature(face)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".sig.{os.getpid()}.tmp")
+        tmp.write_text(signature)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # read-only home: still correct, just not cached
+    return signature
+
+
+def _compute_outline_signature(face: FontFace) -> str:
     import logging
 
     from fontTools.pens.recordingPen import RecordingPen

@@ -69,3 +69,16 @@ def test_training_faces_compute_coverage_only_for_faces_the_step_may_use(tmp_pat
     chosen = fonts.training_faces("一二三", families=["Hieralign Test"], faces=faces)
     assert [f.family for f in chosen] == ["Hieralign Test"]
     assert len(list((tmp_path / "cache").glob("*.json"))) == 1  # the other family was never opened
+
+
+def test_outline_signature_is_cached_on_disk_and_survives_a_corrupt_entry(tmp_path, monkeypatch):
+    monkeypatch.setenv("HIERALIGN_FONT_CACHE", str(tmp_path / "cache"))
+    make_font(tmp_path / "t.ttf", drawn="永漢東", empty="")
+    face = FontFace(str(tmp_path / "t.ttf"), 0, "Hieralign Test", "Regular")
+    fonts.outline_signature.cache_clear()
+    first = fonts.outline_signature(face)
+    [entry] = (tmp_path / "cache").glob("*.sig")
+    assert entry.read_text() == first == fonts._compute_outline_signature(face)
+    entry.write_text("garbage")  # a damaged entry is recomputed and rewritten, never returned
+    fonts.outline_signature.cache_clear()
+    assert fonts.outline_signature(face) == first and entry.read_text() == first
