@@ -5,6 +5,8 @@
 Runs on the one training engine (`hieralign.train.engine.fit`: exact resume, rank-safe time
 budget, checkpoint rotation, history). Re-running the same command into the same --out
 continues where it stopped. The final model folder (config.json + model.safetensors) is --out.
+`--init-from MODEL_DIR` starts from a trained model instead of random weights (fine-tuning on
+new data or stronger augmentation); its charset must cover the training text.
 """
 
 from __future__ import annotations
@@ -33,6 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=d.seed, help="batch order, init, augmentation")
     p.add_argument("--val-limit", type=int, default=d.val_limit, help="validation lines (greedy CER/WER)")
     p.add_argument("--no-augment", dest="augment", action="store_false", help="turn off batch augmentation")
+    p.add_argument("--init-from", default=d.init_from, metavar="MODEL_DIR",
+                   help="warm start from a line-OCR model folder (its weights, charset and sizes; "
+                        "e.g. the shipped hieralign/assets/models/line-ocr); resuming --out still wins")
     p.add_argument("--lstm-hidden", type=int, default=d.lstm_hidden, help="BiLSTM hidden size per direction")
     p.add_argument("--train-manifest", default="", help="default: <data>/train.jsonl")
     p.add_argument("--val-manifest", default="", help="default: <data>/val.jsonl")

@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from hieralign.data.fonts import check_tibetan_training_faces
+from hieralign.data.lines.augment import augment_lines
 from hieralign.data.lines.store import LineStore, cached_line_store
 from hieralign.models.line.ctc import BLANK, LineRecognizer, LineRecognizerConfig, build_charset
 from hieralign.models.line.ctc_decode import greedy_decode
@@ -40,7 +41,8 @@ class LineCTCTaskConfig:
     pool_batches: int = 50  # width bucketing: sort by width inside pools of this many batches
     val_limit: int = 400  # validate on the first N val lines (greedy, no augmentation)
     seed: int = 0  # batch order and model init
-    augment: bool = True  # torch augmentation on whole batches (contrast, noise, width scale, shift)
+    augment: bool = True  # whole-batch torch augmentation (data.lines.augment: shear, arc, strokes, scan damage)
+    init_from: str = ""  # start from this line-OCR model folder (its weights and charset), not from scratch
     height: int = 48  # input height (the store is built at it; saved in the model config)
     lstm_hidden: int = 128  # BiLSTM hidden size per direction
     horizontal_stride: int = 2  # total width downsampling of the CNN
@@ -64,11 +66,25 @@ class LineCTCTask:
         has_val = self.val_manifest.is_file() and self.val_manifest.stat().st_size > 0
         self.val = cached_line_store(self.val_manifest, cache, cfg.height, cfg.val_limit) if has_val else None
         torch.manual_seed(cfg.seed)
-        self.model = LineRecognizer(LineRecognizerConfig(
-            charset=build_charset(self.train.texts), height=cfg.height, lstm_hidden=cfg.lstm_hidden,
-            horizontal_stride=cfg.horizontal_stride))
+        self.model = self._initial_model()
         self.targets = [self.model.charset.encode(t) for t in self.train.texts]
         self._order_cache: tuple[int, list[np.ndarray]] = (-1, [])
+
+    def _initial_model(self) -> LineRecognizer:
+        cfg = self.cfg
+        if not cfg.init_from:
+            return LineRecognizer(LineRecognizerConfig(
+                charset=build_charset(self.train.texts), height=cfg.height, lstm_hidden=cfg.lstm_hidden,
+                horizontal_stride=cfg.horizontal_stride))
+        model = load_init_model(cfg.init_from)
+        if model.config.height != cfg.height:
+            raise ValueError(f"--init-from {cfg.init_from}: the model reads {model.config.height}-px lines, "
+                             f"the line store was built at {cfg.height} px")
+        unknown = sorted(set(build_charset(self.train.texts)) - set(model.charset.units))
+        if unknown:
+            raise ValueError(f"--init-from {cfg.init_from}: training text holds {len(unknown)} code points the "
+                             f"model has no output for (e.g. {' '.join(f'U+{ord(c):04X}' for c in unknown[:5])})")
+        return model
 
     # -- data --
     def _epoch_batches(self, epoch: int) -> list[np.ndarray]:
@@ -108,7 +124,7 @@ class LineCTCTask:
         images = batch["images"].float() / 255.0
         widths = batch["widths"]
         if self.cfg.augment:
-            images, widths = augment(images, widths, generator)
+            images, widths = augment_lines(images, widths, generator)
         log_probs, lengths = model(images, widths)
         loss = F.ctc_loss(log_probs, batch["targets"], lengths.cpu(), batch["target_lengths"], blank=BLANK,
                           reduction="mean", zero_infinity=True)
@@ -142,25 +158,18 @@ class LineCTCTask:
         getattr(model, "module", model).save_pretrained(str(out_dir))
 
 
+def load_init_model(path: str) -> LineRecognizer:
+    """A line-OCR model folder to warm-start from (a missing or foreign folder is a ValueError)."""
+    from hieralign.models.line.ctc_infer import load_line_recognizer
+
+    try:
+        return load_line_recognizer(path).train()
+    except (OSError, KeyError, TypeError) as exc:
+        raise ValueError(f"--init-from {path}: not a line-OCR model folder ({exc})") from exc
+
+
 def check_training_store(store: LineStore) -> None:
     """Refuse training lines in test-only Tibetan faces or with reserved text (DESIGN §4)."""
     check_tibetan_training_faces([f for f in set(store.fonts) if f])
     if any(s in RESERVED_TEXT_SOURCES for s in store.text_sources):
         raise ValueError("training manifest holds gettext-catalog text, reserved for evaluation (DESIGN §4)")
-
-
-def augment(images: torch.Tensor, widths: torch.Tensor, g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-    """Whole-batch augmentation: one random width scale (0.85-1.15), per-line ink gain and
-    additive noise, a vertical shift of up to 2 px. Padding is re-blanked afterwards."""
-    b, _, h, w = images.shape
-    scale = float(0.85 + 0.3 * torch.rand((), generator=g))
-    new_w = max(8, round(w * scale))
-    images = F.interpolate(images, size=(h, new_w), mode="bilinear", align_corners=False)
-    widths = (widths.float() * new_w / w).floor().long().clamp(min=8, max=new_w)
-    gain = 0.6 + 0.6 * torch.rand((b, 1, 1, 1), generator=g)
-    noise = torch.randn(images.shape, generator=g) * (0.08 * torch.rand((b, 1, 1, 1), generator=g))
-    images = (images * gain + noise).clamp(0, 1)
-    shift = int(torch.randint(-2, 3, (), generator=g))
-    images = torch.roll(images, shifts=shift, dims=2)
-    keep = torch.arange(new_w)[None, :] < widths[:, None]
-    return images * keep[:, None, None, :], widths

@@ -75,3 +75,23 @@ def test_refuses_training_lines_in_a_test_only_face(tmp_path):
     (tmp_path / "train.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
     with pytest.raises(ValueError, match="test-only Tibetan faces"):
         _task(tmp_path)
+
+
+def test_warm_start_takes_the_models_weights_and_refuses_uncovered_text(ocr_data, tmp_path):
+    trained = _task(ocr_data)
+    with torch.no_grad():
+        next(trained.model.parameters()).add_(1.0)  # weights a fresh init cannot have
+    trained.save_model(trained.model, tmp_path / "m")
+    warm = _task(ocr_data, init_from=str(tmp_path / "m"))
+    assert warm.model.training
+    assert all(torch.equal(a, b) for a, b in zip(warm.model.state_dict().values(), trained.model.state_dict().values()))
+    from dataclasses import replace
+
+    from hieralign.models.line.ctc import LineRecognizer
+
+    config = trained.model.config  # drop a unit the training text uses
+    LineRecognizer(replace(config, charset=config.charset[1:], charset_hash="")).save_pretrained(str(tmp_path / "narrow"))
+    with pytest.raises(ValueError, match="code points the model has no output for"):
+        _task(ocr_data, init_from=str(tmp_path / "narrow"))
+    with pytest.raises(ValueError, match="not a line-OCR model folder"):
+        _task(ocr_data, init_from=str(tmp_path / "missing"))
