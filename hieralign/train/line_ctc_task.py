@@ -10,6 +10,7 @@ or with gettext-catalog text are refused before any step.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -80,11 +81,11 @@ class LineCTCTask:
         if model.config.height != cfg.height:
             raise ValueError(f"--init-from {cfg.init_from}: the model reads {model.config.height}-px lines, "
                              f"the line store was built at {cfg.height} px")
-        unknown = sorted(set(build_charset(self.train.texts)) - set(model.charset.units))
-        if unknown:
-            raise ValueError(f"--init-from {cfg.init_from}: training text holds {len(unknown)} code points the "
-                             f"model has no output for (e.g. {' '.join(f'U+{ord(c):04X}' for c in unknown[:5])})")
-        return model
+        unknown = "".join(sorted(set(build_charset(self.train.texts)) - set(model.charset.units)))
+        if unknown:  # new output units for code points the model never saw; old ones keep their index
+            print(f"--init-from: {len(unknown)} new output unit(s) for the training text: "
+                  f"{' '.join(f'U+{ord(c):04X}' for c in unknown)}", file=sys.stderr)
+        return model.with_units(unknown)
 
     # -- data --
     def _epoch_batches(self, epoch: int) -> list[np.ndarray]:

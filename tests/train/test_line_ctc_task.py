@@ -77,7 +77,7 @@ def test_refuses_training_lines_in_a_test_only_face(tmp_path):
         _task(tmp_path)
 
 
-def test_warm_start_takes_the_models_weights_and_refuses_uncovered_text(ocr_data, tmp_path):
+def test_warm_start_takes_the_models_weights_and_grows_units_for_new_text(ocr_data, tmp_path):
     trained = _task(ocr_data)
     with torch.no_grad():
         next(trained.model.parameters()).add_(1.0)  # weights a fresh init cannot have
@@ -91,7 +91,9 @@ def test_warm_start_takes_the_models_weights_and_refuses_uncovered_text(ocr_data
 
     config = trained.model.config  # drop a unit the training text uses
     LineRecognizer(replace(config, charset=config.charset[1:], charset_hash="")).save_pretrained(str(tmp_path / "narrow"))
-    with pytest.raises(ValueError, match="code points the model has no output for"):
-        _task(ocr_data, init_from=str(tmp_path / "narrow"))
+    grown = _task(ocr_data, init_from=str(tmp_path / "narrow")).model
+    assert grown.charset.units == config.charset[1:] + config.charset[0]  # old units keep their index
+    narrow_head = LineRecognizer.from_pretrained(str(tmp_path / "narrow")).head
+    assert torch.equal(grown.head.weight[:-1], narrow_head.weight) and not grown.head.weight[-1].any()
     with pytest.raises(ValueError, match="not a line-OCR model folder"):
         _task(ocr_data, init_from=str(tmp_path / "missing"))

@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import os
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import torch
 from huggingface_hub import PyTorchModelHubMixin
@@ -177,6 +177,23 @@ class LineRecognizer(nn.Module, PyTorchModelHubMixin, library_name="hieralign", 
         model = cls(**model_kwargs)
         load_model(model, os.path.join(model_id, "model.safetensors"), strict=True, device=kwargs.get("map_location", "cpu"))
         return model
+
+    def with_units(self, extra: str) -> LineRecognizer:
+        """A copy that also outputs the code points `extra` (appended, so every old unit keeps its
+        index). Their head rows start at zero weight and the lowest old bias: a new unit begins
+        as the least likely one instead of stealing frames from units the model already reads."""
+        extra = "".join(c for c in dict.fromkeys(extra) if c not in self.charset.index)
+        if not extra:
+            return self
+        config = replace(self.config, charset=self.config.charset + extra, charset_hash="")
+        grown = type(self)(config)
+        state = self.state_dict()
+        old = len(self.charset)
+        with torch.no_grad():
+            weight, bias = torch.zeros_like(grown.head.weight), torch.full_like(grown.head.bias, float(state["head.bias"].min()))
+            weight[:old], bias[:old] = state["head.weight"], state["head.bias"]
+        grown.load_state_dict({**state, "head.weight": weight, "head.bias": bias})
+        return grown.train(self.training)
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())
