@@ -1,5 +1,6 @@
 import random
 
+import numpy as np
 import torch
 
 from hieralign.data.lines.text import bospell_words
@@ -68,3 +69,18 @@ def test_numpy_ctc_likelihood_equals_torch_ctc_loss():
     got = numpy_likelihood(log_probs.numpy(), lengths.numpy(), targets)
     assert got[2] == expected[2] == float("-inf")
     assert abs(got - expected)[[0, 1, 3, 4, 5]].max() < 1e-3
+
+
+def test_numpy_ctc_likelihood_stays_exact_on_pecha_length_lines():
+    """900 frames: the rescaled forward must not under- or overflow where the log domain would not."""
+    from hieralign.index.ctc_numpy import ctc_log_likelihood as numpy_likelihood
+
+    g = torch.Generator().manual_seed(1)
+    log_probs = (3 * torch.randn(900, 3, 12, generator=g)).log_softmax(-1)
+    lengths = torch.tensor([900, 700, 400])
+    targets = [[int(u) for u in torch.randint(1, 12, (n,), generator=g)] for n in (200, 150, 90)]
+    cs = Charset("abcdefghijk")
+    expected = ctc_log_likelihood(log_probs, lengths, [cs.decode(t) for t in targets], cs).double().numpy()
+    got = numpy_likelihood(log_probs.numpy(), lengths.numpy(), targets)
+    assert (expected < -500).all()  # far below float64's exp range: only a scaled forward survives
+    assert np.allclose(got, expected, rtol=1e-4)
