@@ -18,5 +18,13 @@ rm -rf "$DATA" "$OUT"
 "$PY" -m hieralign.cli data lines --out "$DATA" --num-docs "$DOCS" --lines-per-doc "$LINES" \
   --split-fractions 0,0,1 --test-docs-per-face 1 --min-words 2 --max-words 12 --seed 11
 "$PY" -m hieralign.cli index build --model "$MODEL" --manifest "$DATA/test.jsonl" --out "$OUT" --copy-images
+# the index records absolute paths of this checkout (manifest, model folder): ship them relative
+"$PY" - "$OUT" <<'PYEOF'
+import os, pathlib, sys
+root = os.getcwd().rstrip("/") + "/"
+for name in ("index.json", "lines.jsonl"):
+    path = pathlib.Path(sys.argv[1]) / name
+    path.write_text(path.read_text(encoding="utf-8").replace(root, ""), encoding="utf-8")
+PYEOF
 du -sh "$OUT"
 "$PY" -m hieralign.cli search --model "$MODEL" --index "$OUT" --text "བཀྲ་ཤིས" --top-k 3

@@ -58,9 +58,23 @@ def export_onnx(module: torch.nn.Module, args: tuple[torch.Tensor, ...], path: s
     if program is None:
         raise RuntimeError(f"torch.onnx.export returned nothing for {path.name}")
     program.save(str(path))
+    strip_stack_traces(path)
     if meta:
         set_metadata(path, meta)
     return path
+
+
+def strip_stack_traces(path: str | os.PathLike) -> None:
+    """Drop the dynamo exporter's per-node Python stack traces: they only name source files of
+    the exporting machine (absolute paths) and would ship inside the model."""
+    import onnx
+
+    model = onnx.load(str(path))
+    for node in model.graph.node:
+        keep = [p for p in node.metadata_props if p.key != "pkg.torch.onnx.stack_trace"]
+        del node.metadata_props[:]
+        node.metadata_props.extend(keep)
+    onnx.save(model, str(path))
 
 
 def _export_torchscript(module, args, path: Path, input_names, output_names, dynamic) -> None:

@@ -1,11 +1,13 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
+import hieralign
 from hieralign.export.onnx_io import read_metadata, session
 from hieralign.export.runtime import OnnxCharRecognizer
 from hieralign.models.char.recognizer import CharRecognizer
@@ -36,6 +38,8 @@ def test_manifest_and_onnx_metadata_describe_the_model(export_dir, torch_rec):
         meta = read_metadata(export_dir / name)
         assert meta["vocab_hash"] == torch_rec.tokenizer.hash and meta["charset"]["train"] == torch_rec.meta["train_chars"]
         assert meta["config"] == manifest["config"]
+        # no exporting machine's source paths ship inside the model
+        assert str(Path(hieralign.__file__).parent) not in (export_dir / name).read_bytes().decode("latin-1")
     etl = manifest["candidate_sets"]["etl9g"]
     matrix = np.load(export_dir / etl["file"])
     chars = (export_dir / etl["chars"]).read_text(encoding="utf-8").split()
