@@ -6,7 +6,7 @@ Runs on the one training engine (`hieralign.train.engine.fit`: exact resume, ran
 budget, checkpoint rotation, history). Re-running the same command into the same --out
 continues where it stopped. The final model folder (config.json + model.safetensors) is --out.
 `--init-from MODEL_DIR` starts from a trained model instead of random weights (fine-tuning on
-new data or stronger augmentation); its charset must cover the training text.
+new data or stronger augmentation); code points its charset lacks get new output units.
 """
 
 from __future__ import annotations
