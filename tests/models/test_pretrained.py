@@ -54,7 +54,10 @@ def test_shipped_checkpoint_converts_to_a_folder_both_loaders_read(tmp_path):
     with torch.no_grad():
         assert torch.allclose(model.encode_image(images), from_file.encode_images(images))
     glyphs = [(img[0].numpy() * 255).astype(np.uint8) for img in images]
-    assert from_folder.recognize(glyphs, "kana", top_k=2) == from_file.recognize(glyphs, "kana", top_k=2)
+    # decomposition only: the loaders are under test, not the reference glyphs (whose prototypes, on a
+    # cold cache with every CJK font package installed, took 10 min here)
+    kw = {"top_k": 2, "descriptors": "decomposition"}
+    assert from_folder.recognize(glyphs, "kana", **kw) == from_file.recognize(glyphs, "kana", **kw)
 
 
 def test_missing_folder_or_unreachable_hub_id_is_one_clear_error(tmp_path):
