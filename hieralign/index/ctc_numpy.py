@@ -28,8 +28,8 @@ def ctc_log_likelihood(log_probs: np.ndarray, lengths: np.ndarray, targets: list
 
     The forward recursion runs on probabilities rescaled to sum 1 at every frame, keeping the log
     of each scale (Rabiner's scaling), not in the log domain: a frame is then two shifted adds and
-    a multiply instead of three `logaddexp`s (exp + log per state), about 8x faster on lines of
-    800+ frames, and equal to the log-domain result to float64 rounding."""
+    a multiply instead of three `logaddexp`s (exp + log per state): 2x faster on 50 lines of ~860
+    frames (355 -> 184 ms), and equal to the log-domain result to float64 rounding."""
     T, B, _ = log_probs.shape
     n = np.asarray([len(t) for t in targets])
     S = 2 * int(n.max(initial=0)) + 1
@@ -66,5 +66,5 @@ def _rescale(alpha: np.ndarray, log_scale: np.ndarray) -> tuple[np.ndarray, np.n
     """alpha / its row sum, log_scale + log(row sum); a dead row (sum 0) stays 0 and -inf."""
     total = alpha.sum(axis=1)
     alive = total > 0
-    with np.errstate(divide="ignore"):
-        return alpha / np.where(alive, total, 1.0)[:, None], log_scale + np.where(alive, np.log(np.where(alive, total, 1.0)), -np.inf)
+    safe = np.where(alive, total, 1.0)
+    return alpha / safe[:, None], log_scale + np.where(alive, np.log(safe), -np.inf)
