@@ -125,8 +125,10 @@ def degrade(image: Image.Image, d: Degradation, rng: random.Random) -> Image.Ima
         ink = _curve(ink, d.curve, rng)
     if d.uneven > 0:
         ink = _uneven(ink, d.uneven, rng)
-    if d.binarize:
-        ink = (ink > rng.uniform(0.35, 0.6)).astype(np.float32)
+    if d.binarize:  # threshold relative to the line's own ink, as a scanner's auto-threshold does:
+        # a fixed one erased whole faded, blurred lines (unreadable "degraded" lines seen in val)
+        peak = max(float(np.percentile(ink, 99.5)), 1e-3)
+        ink = (ink > rng.uniform(0.3, 0.5) * peak).astype(np.float32)
     pixels = d.paper - ink * (d.paper - d.ink)
     if d.noise > 0:
         pixels = pixels + np.random.default_rng(rng.getrandbits(32)).normal(0.0, d.noise, size=pixels.shape)

@@ -137,3 +137,12 @@ def test_scan_damage_curves_fades_binarises_and_compresses(print_face):
     assert set(np.unique(bitonal)) <= {0, 255}
     jpeg = np.asarray(degrade(clean, Degradation(jpeg=20), random.Random(2)))
     assert jpeg.shape == np.asarray(clean).shape and len(np.unique(jpeg)) > 2  # JPEG ringing adds greys
+
+
+def test_binarising_a_faded_blurred_line_keeps_its_strokes(print_face):
+    """A fixed threshold once erased whole low-contrast lines (val "degraded" lines with no text
+    left); the threshold follows the line's own ink, so most strokes survive."""
+    clean = render_line("\u0f40\u0f0b\u0f41\u0f0b\u0f42\u0f0b\u0f44\u0f0b", print_face.path, 28)
+    faded = Degradation(blur=1.2, downscale=0.5, uneven=0.55, binarize=True)
+    kept = (np.asarray(degrade(clean, faded, random.Random(3))) < 128).sum()
+    assert kept >= 0.5 * (np.asarray(clean) < 128).sum()
