@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--num-docs", type=int, default=60, help="held-out documents in training faces")
     p.add_argument("--lines-per-doc", type=int, default=30, help="lines per document")
     p.add_argument("--seed", type=int, default=1001, help="held-out seed (differs from training seeds)")
-    p.add_argument("--rerank", type=int, default=50, help="first-stage candidates reranked by CTC likelihood")
+    p.add_argument("--rerank", type=int, default=10, help="first-stage candidates reranked by CTC likelihood")
     p.add_argument("--limit", type=int, default=0, help="evaluate only the first N lines (smoke runs)")
     p.add_argument("--no-tesseract", dest="tesseract", action="store_false", help="skip the Tesseract peer")
     p.add_argument("--index-scale", type=int, default=0, help="also time the first stage over N synthetic lines")

@@ -27,7 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", "--json", dest="out", default=None, help="also write the results here as JSON")
     p.add_argument("--allow-outside", action="store_true",
                    help="let manifest image paths lead outside the dataset folder")
-    p.add_argument("--rerank", type=int, default=50, help="line-OCR: first-stage candidates reranked by CTC likelihood")
+    p.add_argument("--rerank", type=int, default=10, help="line-OCR: first-stage candidates reranked by CTC likelihood "
+                   "(at least --top-k are)")
     return p
 
 

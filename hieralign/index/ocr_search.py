@@ -22,7 +22,7 @@ from typing import Any
 
 from hieralign.index.fingerprint import check_index_model, file_hash
 from hieralign.index.ocr_index import INDEX_FORMAT, read_rows
-from hieralign.index.transcripts import HybridSearcher, PrunedOutputs, TranscriptIndex
+from hieralign.index.transcripts import RERANK_DEPTH, HybridSearcher, PrunedOutputs, TranscriptIndex
 
 MODES = ["text2line", "image2text", "image2line", "transcribe"]
 
@@ -94,7 +94,7 @@ class OcrSearcher:
                 "source": row["source"], "style": row["style"], "face": row.get("face", ""),
                 "reference": row.get("reference", "")}
 
-    def search_text(self, text: str, k: int = 10, rerank: int = 50) -> dict[str, list[dict]]:
+    def search_text(self, text: str, k: int = 10, rerank: int = RERANK_DEPTH) -> dict[str, list[dict]]:
         """Lines whose transcription holds `text`: first stage + CTC rerank of the top `rerank`."""
         if not text or not text.strip():
             raise ValueError("empty text query")

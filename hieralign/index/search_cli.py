@@ -53,7 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_argument("--image", default=None, help="line image query (PNG/JPEG/...)")
     p.add_argument("--mode", choices=sorted(MODES), default=None, help="default: text2line for --text, image2text for --image")
     p.add_argument("--top-k", type=int, default=10, help="hits per result list")
-    p.add_argument("--rerank", type=int, default=50, help="line-OCR: first-stage candidates reranked by CTC likelihood")
+    p.add_argument("--rerank", type=int, default=10, help="line-OCR: first-stage candidates reranked by CTC likelihood "
+                   "(at least --top-k are)")
     p.add_argument("--format", choices=("table", "json"), default="table", help="output format")
     return p
 

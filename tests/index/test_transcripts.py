@@ -26,6 +26,18 @@ def test_first_stage_finds_lines_and_phrases_and_survives_a_round_trip(tmp_path)
     assert again.texts == index.texts and again.search(texts[3], 3) == index.search(texts[3], 3)
 
 
+def test_first_stage_finds_badly_transcribed_lines_by_rare_ngrams():
+    """Transcripts with ~45 % of their characters wrong: IDF-weighted votes of many query n-grams
+    still pull the right line into the candidate pool (16 equal votes lost about a third)."""
+    texts, rng = _texts(2000, seed=1), random.Random(2)
+    alphabet = sorted(set("".join(texts)))
+    noisy = ["".join(rng.choice(alphabet) if rng.random() < 0.45 else ch for ch in t) for t in texts]
+    index = TranscriptIndex.build(noisy)
+    queries = [i for i in range(0, 2000, 20) if len(texts[i]) > 30]
+    found = sum(i in index.candidates(texts[i], 50) for i in queries)
+    assert found >= 0.9 * len(queries)
+
+
 def _outputs(texts, cs, noise=0.5, seed=0):
     """A fake recogniser output per line: each unit over 3 frames then a blank, plus noise."""
     g = torch.Generator().manual_seed(seed)
