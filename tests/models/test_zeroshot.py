@@ -62,6 +62,15 @@ def test_prototypes_refuse_test_only_families_and_non_font_sources(rec):
     assert all(f.role == "train" for f in prototype_faces([]))
 
 
+def test_prototypes_come_from_the_trained_styles_not_every_weight_of_the_family(face):
+    """A checkpoint that trained on a family's Regular gets that face only, not its other weights
+    (all Noto CJK weights once cost minutes of renders on a machine with every CJK package)."""
+    other = FontFace(face.path, face.index, face.family, "Black")  # a second weight of the same family
+    chosen = prototype_faces([f"{face.name} [{face.family}]"], faces=[face, other])
+    assert [f.style_name for f in chosen] == [face.style_name]
+    assert len(prototype_faces([face.canonical_family], faces=[face, other])) == 2  # an old family-only record
+
+
 def test_glyph_prototypes_describe_candidates_and_uncovered_fall_back(rec, face):
     chars = [*CHARS, "\U0002a6b2"]  # an Extension B ideograph no training face draws
     matrix = build_candidates(rec.encoder, chars, "both", faces=[face], use_disk=False)

@@ -71,8 +71,13 @@ def prototype_faces(train_families: Sequence[str] = (), faces=None) -> list:
     when any is installed, else the default training families (never test-only ones)."""
     from hieralign.data.fonts import DEFAULT_TRAIN_FAMILIES, training_faces
 
-    wanted = sorted({family_of(s) for s in train_families if s and not s.startswith("synthetic")})
+    sources = [s for s in train_families if s and not s.startswith("synthetic")]
+    wanted = sorted({family_of(s) for s in sources})
     found = training_faces([], min_coverage=0.0, families=wanted, faces=faces) if wanted else []
+    # The very faces (family/style) the checkpoint trained on, not every installed weight of their
+    # families: with all of Debian's CJK packages, Noto CJK alone brought 42 faces and minutes of renders.
+    trained = {s.split(" [")[0] for s in sources}
+    found = [f for f in found if f.name in trained] or found
     if not found:
         found = training_faces([], min_coverage=0.0, families=DEFAULT_TRAIN_FAMILIES, faces=faces)
     return found
