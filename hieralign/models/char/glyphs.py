@@ -69,15 +69,17 @@ def family_of(source: str) -> str:
 def prototype_faces(train_families: Sequence[str] = (), faces=None) -> list:
     """Installed training faces for prototypes: those of the families the checkpoint trained on
     when any is installed, else the default training families (never test-only ones)."""
-    from hieralign.data.fonts import DEFAULT_TRAIN_FAMILIES, training_faces
+    from hieralign.data.fonts import DEFAULT_TRAIN_FAMILIES, discover_fonts, training_faces
 
     sources = [s for s in train_families if s and not s.startswith("synthetic")]
     wanted = sorted({family_of(s) for s in sources})
-    found = training_faces([], min_coverage=0.0, families=wanted, faces=faces) if wanted else []
     # The very faces (family/style) the checkpoint trained on, not every installed weight of their
-    # families: with all of Debian's CJK packages, Noto CJK alone brought 42 faces and minutes of renders.
+    # families, picked *before* coverage is computed: with all of Debian's CJK packages, Noto CJK
+    # alone brought 42 faces, minutes of pure-Python CFF decoding and minutes of renders.
+    installed = list(discover_fonts() if faces is None else faces)
     trained = {s.split(" [")[0] for s in sources}
-    found = [f for f in found if f.name in trained] or found
+    chosen = [f for f in installed if f.name in trained] or installed
+    found = training_faces([], min_coverage=0.0, families=wanted, faces=chosen) if wanted else []
     if not found:
         found = training_faces([], min_coverage=0.0, families=DEFAULT_TRAIN_FAMILIES, faces=faces)
     return found
