@@ -4,8 +4,8 @@ candidate line.
 
 Each line is transcribed once at index time. Next to its transcript the index keeps the line's
 CTC output pruned to the top-`keep` units per frame (fp16 log-probs + uint8 unit ids, memory
-mapped), so the rerank reads K small arrays instead of running the recogniser again: at K=50
-recomputing costs a forward pass over 50 full line images (about a second on 2 CPU cores),
+mapped), so the rerank reads K small arrays instead of running the recogniser again: at the
+default K=10 recomputing costs a forward pass over 10 full line images (~0.3 s on 2 CPU cores),
 reading the pruned outputs and one numpy CTC forward costs milliseconds (docs/LINE_OCR.md).
 Units outside a frame's top-`keep` get the frame's floor value (the smallest kept log-prob
 minus a margin), which only matters for queries the line does not contain anyway.

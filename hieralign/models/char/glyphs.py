@@ -81,7 +81,7 @@ def prototype_faces(train_families: Sequence[str] = (), faces=None) -> list:
     chosen = [f for f in installed if f.name in trained] or installed
     found = training_faces([], min_coverage=0.0, families=wanted, faces=chosen) if wanted else []
     if not found:
-        found = training_faces([], min_coverage=0.0, families=DEFAULT_TRAIN_FAMILIES, faces=faces)
+        found = training_faces([], min_coverage=0.0, families=DEFAULT_TRAIN_FAMILIES, faces=installed)
     return found
 
 
